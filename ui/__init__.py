@@ -1,0 +1,1 @@
+"""ui: the Gradio chat over the rag pipeline."""
