@@ -31,8 +31,8 @@ class Retriever:
         if s.date_from:
             keep &= days >= s.date_from.toordinal()
         if s.sources:
-            wanted = {x.lower() for x in s.sources}
-            keep &= np.array([src.lower() in wanted for src in self.store.article_source])
+            wanted = {outlet(x) for x in s.sources}
+            keep &= np.array([outlet(src) in wanted for src in self.store.article_source])
         if keep.all():
             return None
         return keep[self.store.chunk_article]
@@ -102,6 +102,11 @@ class Retriever:
             for c, x in zip(missing, self.vectors.vectors(missing) @ qvec.ravel(), strict=True):
                 known[c] = float(x)
         return {c: known[c] for c in ids}
+
+
+def outlet(source: str) -> str:
+    """Outlet names compared without case or a leading "www.": "www.CNN.com" -> "cnn.com"."""
+    return source.strip().lower().removeprefix("www.")
 
 
 def rrf(rankings: list[dict[int, int]], k: int = 60) -> dict[int, float]:

@@ -331,7 +331,7 @@ def _load_feed(path: Path, rel: str, info: os.stat_result) -> Iterator[Article |
             published=published,
             source=feed_source or _host(url),
             url=url,
-            author=(entry.get("author_detail") or {}).get("name") or entry.get("author", ""),
+            author=_entry_author(entry),
             path=where,
         )
 
@@ -340,6 +340,19 @@ def _entry_title(entry: Any) -> str:
     title = entry.get("title", "")
     html = "html" in (entry.get("title_detail") or {}).get("type", "")
     return _html_to_text(title) if html else title
+
+
+def _entry_author(entry: Any) -> str:
+    """The author's name: "jane@x.example (Jane Doe)" -> "Jane Doe" (feedparser's own
+    author_detail mangles addresses whose top-level domain is over 4 letters)."""
+    raw = entry.get("author", "")
+    if "@" not in raw:
+        return raw
+    name = email.utils.parseaddr(raw)[0]
+    if name and "@" not in name:
+        return name
+    name = (entry.get("author_detail") or {}).get("name", "")
+    return name if name and "@" not in name else raw
 
 
 def _entry_text(entry: Any) -> str:

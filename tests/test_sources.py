@@ -227,6 +227,33 @@ def test_unreadable_file_and_folder(tmp_path: Path) -> None:
     assert len(articles(items)) == 1
 
 
+def test_permission_errors_are_skips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same as above, simulated, so that it also runs as root."""
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "secret.txt").write_text("Hidden story.")
+    (tmp_path / "ok.txt").write_text("Open story.")
+    real_scandir, real_read_bytes = os.scandir, Path.read_bytes
+
+    def scandir(path: Path) -> object:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "secret.txt":
+            raise PermissionError(13, "Permission denied")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(sources.os, "scandir", scandir)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    items = list(read([tmp_path]))
+    assert skipped(items) == [
+        Skipped(str(tmp_path / "locked"), "cannot open folder (permission denied)"),
+        Skipped(str(tmp_path / "secret.txt"), "permission denied"),
+    ]
+    assert [a.text for a in articles(items)] == ["Open story."]
+
+
 def test_a_parser_crash_becomes_a_skip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import trafilatura
 
@@ -329,6 +356,18 @@ def test_truncated_gzip_keeps_the_records_before_the_damage(tmp_path: Path) -> N
     assert len(skipped(items)) == 1
 
 
+def test_damaged_gzip(tmp_path: Path) -> None:
+    lines = [json.dumps({"text": f"Story number {i}."}) for i in range(50)]
+    path = write_jsonl(tmp_path / "a.jsonl.gz", lines, zipped=True)
+    data = bytearray(path.read_bytes())
+    data[-6] ^= 0xFF  # the CRC in the gzip trailer
+    path.write_bytes(bytes(data))
+    items = list(read([path]))
+    assert len(articles(items)) == 50
+    assert items[-1].path == str(path) and isinstance(items[-1], Skipped)
+    assert items[-1].reason.startswith("damaged gzip (CRC check failed")
+
+
 def test_gzipped_jsonl_is_read_whatever_its_name(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "a.JSONL", [json.dumps({"text": "Zipped."})], zipped=True)
     assert only_article(path).text == "Zipped."
@@ -420,7 +459,7 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
     <link href="https://news.valley.example/bridge"/>
     <id>urn:uuid:1</id>
     <updated>2024-04-01T18:30:00Z</updated>
-    <author><name>Sam Roe</name></author>
+    <author><name>Sam Roe</name><email>sam@valley.example</email></author>
     <content type="html">&lt;p&gt;The bridge reopened after repairs.&lt;/p&gt;</content>
   </entry>
   <entry>

@@ -1,0 +1,58 @@
+"""The `rag` command: help texts, exit codes, one-line errors, JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import main
+
+COMMANDS = [[], ["index"], ["index", "build"], ["index", "status"], ["ask"], ["search"], ["serve"]]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "rag")
+def test_every_command_has_help(cmd: list[str]) -> None:
+    result = CliRunner().invoke(main, [*cmd, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+    if cmd and cmd != ["index"]:
+        assert "--index" in result.output
+
+
+def test_missing_index_is_one_line_and_nonzero(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["index", "status", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "rag index build" in result.output
+
+
+def test_bad_setting_from_environment_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["index", "status"], env={"RAG_K": "many"})
+    assert result.exit_code == 1 and "RAG_K" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_build_ask_search_json(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ix = str(tmp_path / "ix")
+    seeds = str(Path(__file__).resolve().parents[1] / "seeds")
+    built = runner.invoke(main, ["index", "build", seeds, "--index", ix, "--quiet"])
+    assert built.exit_code == 0, built.output
+    assert "indexed 1 articles" in built.output
+    q = "Which countries lead the work on security guarantees for Ukraine?"
+    out = runner.invoke(main, ["ask", q, "--index", ix, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert set(data) >= {"question", "answer", "refused", "citations"}
+    cit = data["citations"][0]
+    keys = {"n", "doc_id", "title", "published", "source", "url", "chunk_start", "chunk_end",
+            "sentence_start", "sentence_end", "score", "text"}
+    assert keys <= set(cit)
+    found = runner.invoke(main, ["search", "security guarantees", "--index", ix, "--json", "--k", "2"])
+    hits = json.loads(found.output)["hits"]
+    assert len(hits) == 2 and hits[0]["rank"] == 1
+    empty = runner.invoke(main, ["ask", "   ", "--index", ix])
+    assert empty.exit_code == 1 and "question is empty" in empty.output
