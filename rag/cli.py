@@ -105,6 +105,66 @@ def build(paths: tuple[str, ...], quiet: bool, **opts: Any) -> None:
     click.echo(report_line(report))
 
 
+@index_group.command("update")
+@click.argument("paths", nargs=-1)
+@common
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def update(paths: tuple[str, ...], quiet: bool, **opts: Any) -> None:
+    """Bring the index in step with PATHS (default: the paths it was built from).
+
+    New articles are added, changed ones re-embedded, vanished ones dropped; unchanged ones are
+    not re-embedded.
+    """
+    report = pipeline(**opts).update(paths, progress=not quiet, on_skip=echo_skip)
+    click.echo(
+        f"added {report.added}, changed {report.changed}, removed {report.removed}, "
+        f"unchanged {report.unchanged}"
+    )
+    click.echo(report_line(report))
+
+
+@index_group.command("remove")
+@click.argument("keys", nargs=-1, required=True)
+@common
+def remove(keys: tuple[str, ...], **opts: Any) -> None:
+    """Remove articles by doc_id or source path; later updates keep them out."""
+    report = pipeline(**opts).remove(keys)
+    click.echo(
+        f"removed {report.removed} articles; {report.articles} remain ({report.chunks} chunks)"
+    )
+
+
+@index_group.command("list")
+@common
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+def list_articles(as_json: bool, **opts: Any) -> None:
+    """List the indexed articles: id, date, outlet, chunks, title."""
+    for a, n in pipeline(**opts).articles():
+        date_ = a.published.isoformat() if a.published else "undated"
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "doc_id": a.doc_id,
+                        "title": a.title,
+                        "published": date_,
+                        "source": a.source,
+                        "chunks": n,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            click.echo(f"{a.doc_id}\t{date_}\t{a.source or '-'}\t{n}\t{a.title[:80]}")
+
+
+@index_group.command("verify")
+@common
+def verify(**opts: Any) -> None:
+    """Check that the index files are intact and agree with each other."""
+    click.echo(pipeline(**opts).verify())
+
+
 @index_group.command("status")
 @common
 def status(**opts: Any) -> None:

@@ -190,6 +190,7 @@ def read_manifest(gen: Path) -> Manifest:
     try:
         raw = json.loads(path.read_text())
         raw["sources"] = tuple(raw.get("sources", ()))
+        raw["excluded"] = tuple(raw.get("excluded", ()))
         manifest = Manifest(**raw)
     except FileNotFoundError:
         raise IndexCorruptError(f"{path} is missing; {REBUILD}") from None

@@ -74,47 +74,126 @@ class Pipeline:
         on_progress: Progress | None = None,
         on_skip: Callable[[Skipped], None] | None = None,
     ) -> BuildReport:
-        """Read, chunk, embed and index `paths` into a new generation, then switch to it.
+        """Index exactly the articles in `paths` into a new generation, then switch to it.
 
         Vectors of articles unchanged since the live generation (same content hash, same model
         and chunk settings) are reused, not re-embedded.
         """
-        t0 = time.perf_counter()
-        s = self.settings
         names = [str(p) for p in paths]
-        with index.locked(s.index_dir):
-            articles, skipped, duplicates, read = self._read(names, progress, on_skip)
-            if not articles:
+        with index.locked(self.settings.index_dir):
+            return self._index(names, (), progress, on_progress, on_skip)
+
+    def update(
+        self,
+        paths: Iterable[str | Path] = (),
+        *,
+        progress: bool = False,
+        on_progress: Progress | None = None,
+        on_skip: Callable[[Skipped], None] | None = None,
+    ) -> BuildReport:
+        """Bring the index in step with `paths` (default: the paths it was built from).
+
+        New articles are embedded and added, changed ones replaced, vanished ones dropped;
+        articles removed with `remove` stay out.
+        """
+        with index.locked(self.settings.index_dir):
+            m = index.read_manifest(index.current(self.settings.index_dir))
+            names = [str(p) for p in paths] or list(m.sources)
+            return self._index(names, m.excluded, progress, on_progress, on_skip)
+
+    def remove(self, keys: Iterable[str]) -> BuildReport:
+        """Drop articles by doc_id or by the path they were read from; updates keep them out."""
+        wanted = {str(k) for k in keys}
+        t0 = time.perf_counter()
+        with index.locked(self.settings.index_dir):
+            gen = index.current(self.settings.index_dir)
+            m = index.read_manifest(gen)
+            st = store.Store(gen / index.STORE)
+            try:
+                articles = st.articles()
+            finally:
+                st.close()
+
+            def hit(a: Article) -> bool:
+                return a.doc_id in wanted or a.path in wanted or a.path.split(":")[0] in wanted
+
+            gone = [a.doc_id for a in articles if hit(a)]
+            if not gone:
                 raise InputError(
-                    f"no readable articles in {', '.join(names) or 'the given paths'}; "
-                    "nothing was indexed and the current index is unchanged"
+                    f"no article with id or path {', '.join(sorted(wanted))}; "
+                    "see `rag index list` for ids"
                 )
-            spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]
-            old = self._reusable()
-            vectors, embedded = self._vectors(articles, spans, old, progress, on_progress)
-            partial = index.new_generation(s.index_dir)
-            n_chunks = store.write(partial / index.STORE, articles, spans)
-            index.VectorIndex.build(vectors).save(partial / index.VECTORS)
-            KeywordIndex.build(
-                [
-                    chunk.embed_text(a, b, e)
-                    for a, sp in zip(articles, spans, strict=True)
-                    for b, e in sp
-                ]
-            ).save(partial / index.KEYWORDS)
-            manifest = Manifest(
-                format_version=index.FORMAT_VERSION,
-                model=s.model,
-                dim=int(vectors.shape[1]),
-                chunk_size=s.chunk_size,
-                chunk_overlap=s.chunk_overlap,
-                articles=len(articles),
-                chunks=n_chunks,
-                built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                hashes={a.doc_id: a.content_hash for a in articles},
-                sources=tuple(names),
+            kept = [a for a in articles if not hit(a)]
+            if not kept:
+                raise InputError("removing these would leave the index empty; nothing was changed")
+            excluded = tuple(sorted({*m.excluded, *gone}))
+            return self._generation(
+                kept, list(m.sources), excluded, t0, len(kept), [], 0, False, None
             )
-            gen = index.commit(partial, manifest)
+
+    def _index(
+        self,
+        names: list[str],
+        excluded: Sequence[str],
+        progress: bool,
+        on_progress: Progress | None,
+        on_skip: Callable[[Skipped], None] | None,
+    ) -> BuildReport:
+        t0 = time.perf_counter()
+        articles, skipped, duplicates, read = self._read(names, progress, on_skip)
+        out = set(excluded)
+        articles = [a for a in articles if a.doc_id not in out]
+        if not articles:
+            raise InputError(
+                f"no readable articles in {', '.join(names) or 'the given paths'}; "
+                "nothing was indexed and the current index is unchanged"
+            )
+        return self._generation(
+            articles, names, tuple(excluded), t0, read, skipped, duplicates, progress, on_progress
+        )
+
+    def _generation(
+        self,
+        articles: Sequence[Article],
+        names: list[str],
+        excluded: tuple[str, ...],
+        t0: float,
+        read: int,
+        skipped: list[Skipped],
+        duplicates: int,
+        progress: bool,
+        on_progress: Progress | None,
+    ) -> BuildReport:
+        """Chunk, embed (reusing what it can), write and switch to a new generation."""
+        s = self.settings
+        spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]
+        old_hashes, old = self._reusable()
+        vectors, embedded = self._vectors(articles, spans, old, progress, on_progress)
+        partial = index.new_generation(s.index_dir)
+        n_chunks = store.write(partial / index.STORE, articles, spans)
+        index.VectorIndex.build(vectors).save(partial / index.VECTORS)
+        KeywordIndex.build(
+            [
+                chunk.embed_text(a, b, e)
+                for a, sp in zip(articles, spans, strict=True)
+                for b, e in sp
+            ]
+        ).save(partial / index.KEYWORDS)
+        hashes = {a.doc_id: a.content_hash for a in articles}
+        manifest = Manifest(
+            format_version=index.FORMAT_VERSION,
+            model=s.model,
+            dim=int(vectors.shape[1]),
+            chunk_size=s.chunk_size,
+            chunk_overlap=s.chunk_overlap,
+            articles=len(articles),
+            chunks=n_chunks,
+            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            hashes=hashes,
+            sources=tuple(names),
+            excluded=excluded,
+        )
+        gen = index.commit(partial, manifest)
         return BuildReport(
             read=read,
             skipped=tuple(skipped),
@@ -125,6 +204,10 @@ class Pipeline:
             reused=n_chunks - embedded,
             seconds=time.perf_counter() - t0,
             generation=gen.name,
+            added=sum(d not in old_hashes for d in hashes),
+            changed=sum(d in old_hashes and old_hashes[d] != h for d, h in hashes.items()),
+            removed=sum(d not in hashes for d in old_hashes),
+            unchanged=sum(old_hashes.get(d) == h for d, h in hashes.items()),
         )
 
     def _read(
@@ -162,28 +245,30 @@ class Pipeline:
         bar.close()
         return articles, skipped, duplicates, read
 
-    def _reusable(self) -> dict[str, np.ndarray]:
-        """Vectors of the live generation by article content hash, if its settings match."""
+    def _reusable(self) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+        """The live generation's hashes by doc_id, and its vectors by content hash when its
+        model and chunk settings match ours (else nothing is reused: a full re-embed)."""
         s = self.settings
         try:
             gen = index.current(s.index_dir)
             m = index.read_manifest(gen)
-        except Exception:  # no index yet, or a damaged one: nothing to reuse
-            return {}
+        except RagError:  # no index yet, or a damaged one: nothing to reuse
+            return {}, {}
         if (m.model, m.chunk_size, m.chunk_overlap) != (s.model, s.chunk_size, s.chunk_overlap):
-            return {}
+            return m.hashes, {}
         try:
             st = store.Store(gen / index.STORE)
             vecs = index.VectorIndex.load(gen / index.VECTORS).vectors()
-        except IndexCorruptError:
-            return {}
+        except RagError:
+            return m.hashes, {}
         out: dict[str, np.ndarray] = {}
+        order = np.argsort(st.chunk_article, kind="stable")
+        bounds = np.searchsorted(st.chunk_article[order], np.arange(len(st.doc_ids) + 1))
         for row, doc_id in enumerate(st.doc_ids):
-            ids = np.flatnonzero(st.chunk_article == row)
-            out[m.hashes.get(doc_id, "")] = vecs[ids]
+            out[m.hashes.get(doc_id, "")] = vecs[order[bounds[row] : bounds[row + 1]]]
         st.close()
         out.pop("", None)
-        return out
+        return m.hashes, out
 
     def _vectors(
         self,
@@ -290,6 +375,24 @@ class Pipeline:
         qvec = self._embed_query(loaded, q)
         hits = loaded.retriever.search(q, qvec, s)
         return extractive(q, qvec, hits, self.embedder.encode, min_score=s.min_score)
+
+    def articles(self) -> list[tuple[Article, int]]:
+        """Every indexed article with its number of chunks."""
+        loaded = self.load()
+        counts = loaded.store.counts_by_article()
+        return [(a, counts.get(a.doc_id, 0)) for a in loaded.store.articles()]
+
+    def verify(self) -> str:
+        """Checksums, then load and cross-check counts; a one-line summary, or an IndexError."""
+        gen = index.current(self.settings.index_dir)
+        m = index.verify(gen)
+        self._loaded = None
+        loaded = self.load()
+        if set(loaded.store.doc_ids) != set(m.hashes):
+            raise IndexCorruptError(
+                f"{gen}: store and manifest list different articles; run `rag index build`"
+            )
+        return f"ok: {gen.name}, {m.articles} articles, {m.chunks} chunks, {len(m.files)} files"
 
     def status(self) -> tuple[Path, Manifest, int]:
         """The live generation's folder, manifest and size on disk in bytes."""

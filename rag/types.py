@@ -91,6 +91,7 @@ class Manifest:
     hashes: dict[str, str] = field(default_factory=dict)  # doc_id -> content hash
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     sources: tuple[str, ...] = ()  # the paths the build read
+    excluded: tuple[str, ...] = ()  # doc_ids removed by hand: updates keep them out
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,7 @@ class BuildReport:
     reused: int  # chunks whose vectors came from the previous generation
     seconds: float
     generation: str
+    added: int = 0  # compared with the previous generation, by doc_id and content hash
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0

@@ -10,7 +10,19 @@ from click.testing import CliRunner
 
 from rag.cli import main
 
-COMMANDS = [[], ["index"], ["index", "build"], ["index", "status"], ["ask"], ["search"], ["serve"]]
+COMMANDS = [
+    [],
+    ["index"],
+    ["index", "build"],
+    ["index", "update"],
+    ["index", "remove"],
+    ["index", "list"],
+    ["index", "verify"],
+    ["index", "status"],
+    ["ask"],
+    ["search"],
+    ["serve"],
+]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "rag")
@@ -48,10 +60,24 @@ def test_build_ask_search_json(tmp_path: Path) -> None:
     data = json.loads(out.output)
     assert set(data) >= {"question", "answer", "refused", "citations"}
     cit = data["citations"][0]
-    keys = {"n", "doc_id", "title", "published", "source", "url", "chunk_start", "chunk_end",
-            "sentence_start", "sentence_end", "score", "text"}
+    keys = {
+        "n",
+        "doc_id",
+        "title",
+        "published",
+        "source",
+        "url",
+        "chunk_start",
+        "chunk_end",
+        "sentence_start",
+        "sentence_end",
+        "score",
+        "text",
+    }
     assert keys <= set(cit)
-    found = runner.invoke(main, ["search", "security guarantees", "--index", ix, "--json", "--k", "2"])
+    found = runner.invoke(
+        main, ["search", "security guarantees", "--index", ix, "--json", "--k", "2"]
+    )
     hits = json.loads(found.output)["hits"]
     assert len(hits) == 2 and hits[0]["rank"] == 1
     empty = runner.invoke(main, ["ask", "   ", "--index", ix])

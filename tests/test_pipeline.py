@@ -136,3 +136,19 @@ def test_stale_detects_changed_sources(fake_pipeline: Pipeline, corpus: Path) ->
     assert not fake_pipeline.stale([corpus])
     (corpus / "new.txt").write_text("Brand new article about gardens and tomatoes.")
     assert fake_pipeline.stale([corpus])
+
+
+def test_update_counts_and_remove_stays_removed(fake_pipeline: Pipeline, corpus: Path) -> None:
+    (corpus / "cats.txt").write_text("date 2024-03-02\nCats now sleep less, owners report.")
+    (corpus / "budget.md").unlink()
+    (corpus / "owls.txt").write_text("Owls hunt at night in the forest.")
+    r = fake_pipeline.update()
+    assert (r.added, r.changed, r.removed, r.unchanged) == (1, 1, 1, 1)
+    owl = next(a for a, _ in fake_pipeline.articles() if a.text.startswith("Owls"))
+    gone = fake_pipeline.remove([owl.doc_id])
+    assert gone.removed == 1 and gone.articles == 2
+    again = fake_pipeline.update()
+    assert again.articles == 2 and owl.doc_id not in {a.doc_id for a, _ in fake_pipeline.articles()}
+    with pytest.raises(InputError, match="no article"):
+        fake_pipeline.remove(["no-such-id"])
+    assert fake_pipeline.verify().startswith("ok:")

@@ -79,8 +79,9 @@ def test_real_server_answers_through_gradio_client(seed_pipeline: Pipeline) -> N
 
     app = build_app(seed_pipeline)
     port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-               quiet=True, css=CSS)
+    app.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=CSS
+    )
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         history, cards, box = client.predict(QUESTION, [], api_name="/ask")
