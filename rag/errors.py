@@ -7,7 +7,9 @@ RagError
 ├── IndexMissingError   no index yet: run `rag index build`
 ├── IndexMismatchError  index built with another model/format: rebuild
 ├── IndexCorruptError   an index file is damaged: rebuild
-└── IndexLockedError    another build is running
+├── IndexLockedError    another build is running
+└── LLMError            the language model cannot be reached, refuses the key or fails:
+                        the pipeline falls back to the extractive answer
 """
 
 
@@ -40,4 +42,8 @@ class IndexCorruptError(RagError):
 
 
 class IndexLockedError(RagError):
+    pass
+
+
+class LLMError(RagError):
     pass

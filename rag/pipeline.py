@@ -5,26 +5,38 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from . import chunk, index, sources, store
+from . import chunk, dedup, index, sources, store, when
 from .answer import extractive
 from .config import Settings
-from .embed import Embedder, SentenceTransformerEmbedder
-from .errors import IndexCorruptError, InputError, RagError
+from .embed import Embedder
+from .embed import load as load_embedder
+from .errors import IndexCorruptError, InputError, LLMError, RagError
+from .generate import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
 from .keyword import KeywordIndex
+from .llm import LLM, from_settings
 from .retrieve import Retriever
 from .types import Answer, Article, BuildReport, Hit, Manifest, Skipped
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 EMBED_BLOCK = 512  # chunks per model call during a build
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What a build can take from the live generation."""
+
+    hashes: dict[str, str]  # doc_id -> content hash
+    vectors: dict[str, np.ndarray]  # content hash -> the article's chunk vectors
+    signatures: dict[str, np.ndarray]  # content hash -> MinHash signature
 
 
 @dataclass
@@ -50,18 +62,20 @@ class Pipeline:
     >>> p.build(["seeds"]); p.ask("Who leads the talks?").text  # doctest: +SKIP
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._llm = llm
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(
-                self.settings.model, self.settings.batch_size
-            )
+            s = self.settings
+            self._embedder = load_embedder(s.model, s.batch_size, s.backend, s.index_dir / "models")
         return self._embedder
 
     # --- building ----------------------------------------------------------------------------
@@ -167,11 +181,24 @@ class Pipeline:
         """Chunk, embed (reusing what it can), write and switch to a new generation."""
         s = self.settings
         spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]
-        old_hashes, old = self._reusable()
-        vectors, embedded = self._vectors(articles, spans, old, progress, on_progress)
+        reuse = self._reusable()
+        old_hashes = reuse.hashes
+        vectors, embedded = self._vectors(articles, spans, reuse.vectors, progress, on_progress)
+        signatures = [
+            reuse.signatures.get(a.content_hash)
+            if a.content_hash in reuse.signatures
+            else dedup.signature(a.text)
+            for a in articles
+        ]
+        groups = (
+            dedup.canonical(articles, signatures, s.near_duplicate, dedup.MIN_WORDS)
+            if s.near_duplicate > 0
+            else list(range(len(articles)))
+        )
         partial = index.new_generation(s.index_dir)
-        n_chunks = store.write(partial / index.STORE, articles, spans)
-        index.VectorIndex.build(vectors).save(partial / index.VECTORS)
+        n_chunks = store.write(partial / index.STORE, articles, spans, groups, signatures)
+        vector_index = index.VectorIndex.build(vectors, s.index_type)
+        vector_index.save(partial / index.VECTORS)
         KeywordIndex.build(
             [
                 chunk.embed_text(a, b, e)
@@ -192,6 +219,8 @@ class Pipeline:
             hashes=hashes,
             sources=tuple(names),
             excluded=excluded,
+            index_type=vector_index.kind,
+            index_params=vector_index.params,
         )
         gen = index.commit(partial, manifest)
         return BuildReport(
@@ -245,30 +274,38 @@ class Pipeline:
         bar.close()
         return articles, skipped, duplicates, read
 
-    def _reusable(self) -> tuple[dict[str, str], dict[str, np.ndarray]]:
-        """The live generation's hashes by doc_id, and its vectors by content hash when its
-        model and chunk settings match ours (else nothing is reused: a full re-embed)."""
+    def _reusable(self) -> Reuse:
+        """What the live generation offers the next build: its content hashes by doc_id, its
+        MinHash signatures, and its vectors by content hash when its model and chunk settings
+        match ours (else no vectors are reused: a full re-embed)."""
         s = self.settings
         try:
             gen = index.current(s.index_dir)
             m = index.read_manifest(gen)
-        except RagError:  # no index yet, or a damaged one: nothing to reuse
-            return {}, {}
-        if (m.model, m.chunk_size, m.chunk_overlap) != (s.model, s.chunk_size, s.chunk_overlap):
-            return m.hashes, {}
-        try:
             st = store.Store(gen / index.STORE)
-            vecs = index.VectorIndex.load(gen / index.VECTORS).vectors()
-        except RagError:
-            return m.hashes, {}
-        out: dict[str, np.ndarray] = {}
-        order = np.argsort(st.chunk_article, kind="stable")
-        bounds = np.searchsorted(st.chunk_article[order], np.arange(len(st.doc_ids) + 1))
-        for row, doc_id in enumerate(st.doc_ids):
-            out[m.hashes.get(doc_id, "")] = vecs[order[bounds[row] : bounds[row + 1]]]
-        st.close()
-        out.pop("", None)
-        return m.hashes, out
+        except RagError:  # no index yet, or a damaged one: nothing to reuse
+            return Reuse({}, {}, {})
+        try:
+            signatures = st.signatures()
+            if (m.model, m.chunk_size, m.chunk_overlap) != (
+                s.model,
+                s.chunk_size,
+                s.chunk_overlap,
+            ):
+                return Reuse(m.hashes, {}, signatures)
+            try:
+                vecs = index.VectorIndex.load(gen / index.VECTORS).vectors()
+            except RagError:
+                return Reuse(m.hashes, {}, signatures)
+            out: dict[str, np.ndarray] = {}
+            order = np.argsort(st.chunk_article, kind="stable")
+            bounds = np.searchsorted(st.chunk_article[order], np.arange(len(st.doc_ids) + 1))
+            for row, doc_id in enumerate(st.doc_ids):
+                out[m.hashes.get(doc_id, "")] = vecs[order[bounds[row] : bounds[row + 1]]]
+            out.pop("", None)
+            return Reuse(m.hashes, out, signatures)
+        finally:
+            st.close()
 
     def _vectors(
         self,
@@ -317,28 +354,42 @@ class Pipeline:
     # --- querying ----------------------------------------------------------------------------
 
     def load(self) -> Loaded:
-        """The live generation, (re)loaded when a build has switched to a new one."""
-        s = self.settings
-        name = index.generation_id(s.index_dir)
+        """The live generation, (re)loaded when a build has switched to a new one.
+
+        A build that switches generations while this loads (and removes the one being read)
+        makes it try again with the new one; the previous load keeps serving meanwhile.
+        """
+        name = index.generation_id(self.settings.index_dir)
         loaded = self._loaded
         if loaded is not None and loaded.name == name:
             return loaded
         with self._lock:
-            if self._loaded is not None and self._loaded.name == name:
-                return self._loaded
-            gen = index.current(s.index_dir)
-            manifest = index.read_manifest(gen)
-            index.check_model(manifest, s.model, s.index_dir)
-            st = store.Store(gen / index.STORE)
-            vectors = index.VectorIndex.load(gen / index.VECTORS)
-            keywords = KeywordIndex.load(gen / index.KEYWORDS)
-            if not (len(st) == len(vectors) == manifest.chunks):
-                raise IndexCorruptError(
-                    f"{gen}: store, vectors and manifest disagree on the chunk count; "
-                    "run `rag index build` to rebuild"
-                )
-            self._loaded = Loaded(gen.name, gen, manifest, st, Retriever(st, vectors, keywords))
-            return self._loaded
+            for attempt in range(3):
+                name = index.generation_id(self.settings.index_dir)
+                if self._loaded is not None and self._loaded.name == name:
+                    return self._loaded
+                try:
+                    self._loaded = self._open()
+                    return self._loaded
+                except RagError:
+                    if attempt == 2 or index.generation_id(self.settings.index_dir) == name:
+                        raise  # not a race with a build: the index really is unusable
+        raise AssertionError("unreachable")
+
+    def _open(self) -> Loaded:
+        s = self.settings
+        gen = index.current(s.index_dir)
+        manifest = index.read_manifest(gen)
+        index.check_model(manifest, s.model, s.index_dir)
+        st = store.Store(gen / index.STORE)
+        vectors = index.VectorIndex.load(gen / index.VECTORS)
+        keywords = KeywordIndex.load(gen / index.KEYWORDS)
+        if not (len(st) == len(vectors) == manifest.chunks):
+            raise IndexCorruptError(
+                f"{gen}: store, vectors and manifest disagree on the chunk count; "
+                "run `rag index build` to rebuild"
+            )
+        return Loaded(gen.name, gen, manifest, st, Retriever(st, vectors, keywords))
 
     def _question(self, question: str) -> str:
         q = " ".join(question.split())
@@ -360,21 +411,126 @@ class Pipeline:
             )
         return qvec
 
+    def _retrieve(self, q: str, qvec: np.ndarray, loaded: Loaded, s: Settings) -> list[Hit]:
+        """Search within the question's time window ("last week", "in June") when it names one
+        that holds matches; otherwise search as asked."""
+        if s.time_window == "filter":
+            found = when.window(q, s.as_of or date.today())
+            if found:
+                lo = max(found[0], s.date_from) if s.date_from else found[0]
+                hi = min(found[1], s.date_to) if s.date_to else found[1]
+                hits = loaded.retriever.search(q, qvec, s.with_(date_from=lo, date_to=hi))
+                if hits:
+                    return hits
+        return loaded.retriever.search(q, qvec, s)
+
     def search(self, query: str, **overrides: Any) -> list[Hit]:
         """Ranked hits for `query`; keyword overrides change settings for this call only."""
         s = self.settings.with_(**overrides)
         q = self._question(query)
         loaded = self.load()
-        return loaded.retriever.search(q, self._embed_query(loaded, q), s)
+        return self._retrieve(q, self._embed_query(loaded, q), loaded, s)
 
-    def ask(self, question: str, **overrides: Any) -> Answer:
-        """An extractive answer with citations, or a refusal with the closest passages."""
+    def ask(
+        self,
+        question: str,
+        *,
+        history: History = (),
+        llm: bool | None = None,
+        **overrides: Any,
+    ) -> Answer:
+        """An extractive answer with citations, or a refusal with the closest passages.
+
+        With `llm` (default: settings.answer_mode == "llm") the configured LLM writes it, and
+        its citations are checked; with `history` a follow-up is made standalone first.
+        """
         s = self.settings.with_(**overrides)
+        if history or self._generating(s, llm):
+            *_, last = self.ask_stream(question, history=history, llm=llm, **overrides)
+            assert isinstance(last, Answer)
+            return last
         q = self._question(question)
         loaded = self.load()
         qvec = self._embed_query(loaded, q)
-        hits = loaded.retriever.search(q, qvec, s)
+        hits = self._retrieve(q, qvec, loaded, s)
         return extractive(q, qvec, hits, self.embedder.encode, min_score=s.min_score)
+
+    # --- generated answers (rag/generate.py, rag/llm.py, rag/check.py) -------------------------
+
+    def _generating(self, s: Settings, llm: bool | None) -> bool:
+        return s.answer_mode == "llm" if llm is None else llm
+
+    @property
+    def llm(self) -> LLM:
+        """The configured LLM (made on first use; LLMError when none is configured)."""
+        if self._llm is None:
+            self._llm = from_settings(self.settings)
+        return self._llm
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        history: History = (),
+        llm: bool | None = None,
+        **overrides: Any,
+    ) -> Iterator[str | Answer]:
+        """The answer as it is written: text pieces (str), then the checked `Answer`, last.
+
+        The Answer is authoritative: its text replaces what was streamed (bad citation numbers
+        removed; or, when the LLM fails midway, the extractive answer with a `note` saying
+        why). Without an LLM only the Answer comes. `history`: earlier (question, answer text)
+        turns; a follow-up is rewritten into `Answer.standalone` before retrieval.
+        """
+        s = self.settings.with_(**overrides)
+        q = self._question(question)
+        model: LLM | None = None
+        problem = ""
+        if self._generating(s, llm):
+            try:
+                model = self.llm
+            except LLMError as e:
+                problem = str(e)
+        standalone = q
+        if history and is_follow_up(q):
+            standalone = rewrite_rule(q, history)
+            if model is not None:
+                try:
+                    standalone = self._question(rewrite_llm(model, q, history))
+                except (LLMError, InputError) as e:
+                    problem = str(e) if isinstance(e, LLMError) else problem
+                    model = None if isinstance(e, LLMError) else model
+        loaded = self.load()
+        qvec = self._embed_query(loaded, standalone)
+        hits = self._retrieve(standalone, qvec, loaded, s)
+        base = extractive(standalone, qvec, hits, self.embedder.encode, min_score=s.min_score)
+        base = replace(base, question=q, standalone=standalone)
+        fallback = f"{problem}; showing the extractive answer instead" if problem else ""
+        if model is None or base.refused:  # nothing close enough: no need to ask the model
+            yield replace(base, note=fallback)
+            return
+        text: list[str] = []
+        try:
+            for delta in model.stream(
+                prompt(standalone, hits[: s.llm_passages]),
+                max_tokens=s.llm_max_tokens,
+                temperature=0.0,
+            ):
+                text.append(delta)
+                yield delta
+        except LLMError as e:
+            yield replace(base, note=f"{e}; showing the extractive answer instead")
+            return
+        answer = to_answer(
+            q,
+            "".join(text),
+            hits,
+            self.embedder.encode,
+            threshold=s.min_support,
+            passages=s.llm_passages,
+            llm=model.name,
+        )
+        yield replace(answer, standalone=standalone)
 
     def articles(self) -> list[tuple[Article, int]]:
         """Every indexed article with its number of chunks."""

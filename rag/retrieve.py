@@ -24,7 +24,7 @@ class Retriever:
     def allowed(self, s: Settings) -> np.ndarray | None:
         """Mask over chunk ids that pass the date and outlet filters (None = no filter)."""
         days = self.store.article_day
-        keep = np.ones(len(days), dtype=bool)
+        keep = self.store.canonical == np.arange(len(days))  # one article per near-dup group
         upper = min((d for d in (s.as_of, s.date_to) if d), default=None)
         if upper:
             keep &= days <= upper.toordinal()  # undated articles (0) pass an upper bound
@@ -60,6 +60,8 @@ class Retriever:
             fused = {int(c): float(x) for c, x in zip(kw_ids, kw_scores, strict=True)}
         else:
             fused = rrf([dense_rank, kw_rank], s.rrf_k)
+        if s.recency_days > 0 and s.recency_weight > 0:
+            self._recency(fused, s)
         ranked = sorted(fused, key=lambda c: -fused[c])
         chosen = diverse(ranked, lambda c: int(self.store.chunk_article[c]), s.k, s.per_article)
         sims = self._similarity(
@@ -76,9 +78,21 @@ class Retriever:
                     dense_rank=dense_rank.get(chunk.id),
                     keyword_rank=kw_rank.get(chunk.id),
                     similarity=sims[chunk.id],
+                    also=tuple(self.store.also(article.doc_id)),
                 )
             )
         return hits
+
+    def _recency(self, fused: dict[int, float], s: Settings) -> None:
+        """Scale scores down with article age before the as-of date (newest article if none):
+        score * ((1 - w) + w * 0.5 ** (age / half_life)); undated articles count as one
+        half-life old."""
+        days = self.store.article_day
+        ref = s.as_of.toordinal() if s.as_of else int(days.max())
+        for c in fused:
+            day = int(days[self.store.chunk_article[c]])
+            age = max(ref - day, 0) if day else s.recency_days
+            fused[c] *= (1 - s.recency_weight) + s.recency_weight * 0.5 ** (age / s.recency_days)
 
     def _keyword(
         self, query: str, mask: np.ndarray | None, pool: int

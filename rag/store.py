@@ -16,21 +16,31 @@ from .types import Article, Chunk
 SCHEMA = """
 CREATE TABLE articles (
     row INTEGER PRIMARY KEY, doc_id TEXT UNIQUE NOT NULL, title TEXT, text TEXT,
-    published TEXT, source TEXT, url TEXT, path TEXT, author TEXT, content_hash TEXT);
+    published TEXT, source TEXT, url TEXT, path TEXT, author TEXT, content_hash TEXT,
+    canonical INTEGER, signature BLOB);
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, article INTEGER NOT NULL, start INTEGER, end INTEGER);
 """
 COLUMNS = "doc_id, title, text, published, source, url, path, author, content_hash"
 
 
 def write(
-    path: Path, articles: Sequence[Article], spans: Sequence[Sequence[tuple[int, int]]]
+    path: Path,
+    articles: Sequence[Article],
+    spans: Sequence[Sequence[tuple[int, int]]],
+    canonical: Sequence[int],
+    signatures: Sequence[np.ndarray],
 ) -> int:
-    """Write `articles` and their chunk `spans` (one list per article); chunk ids are 0..n-1."""
+    """Write `articles` and their chunk `spans` (one list per article); chunk ids are 0..n-1.
+
+    `canonical[i]` is the row of article i's near-duplicate group leader (i itself if alone);
+    `signatures[i]` its MinHash, kept so later builds need not recompute it.
+    """
     con = sqlite3.connect(path)
     try:
         con.executescript(SCHEMA)
         con.executemany(
-            f"INSERT INTO articles (row, {COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO articles (row, {COLUMNS}, canonical, signature) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 (
                     i,
@@ -43,6 +53,8 @@ def write(
                     a.path,
                     a.author,
                     a.content_hash,
+                    int(canonical[i]),
+                    np.asarray(signatures[i], dtype=np.uint64).tobytes(),
                 )
                 for i, a in enumerate(articles)
             ),
@@ -87,7 +99,7 @@ class Store:
         try:
             self.con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             arts = self.con.execute(
-                "SELECT row, doc_id, published, source FROM articles ORDER BY row"
+                "SELECT row, doc_id, published, source, canonical FROM articles ORDER BY row"
             ).fetchall()
             chunks = self.con.execute("SELECT id, article FROM chunks ORDER BY id").fetchall()
         except sqlite3.Error as e:
@@ -101,6 +113,9 @@ class Store:
         )
         self.article_source = [r[3] or "" for r in arts]
         self.chunk_article = np.array([r[1] for r in chunks], dtype=np.int64)
+        # article row -> row of its near-duplicate group's canonical article
+        self.canonical = np.array([r[4] for r in arts], dtype=np.int64)
+        self.chunk_is_canonical = (self.canonical == np.arange(len(arts)))[self.chunk_article]
         if any(r[0] != i for i, r in enumerate(chunks)):
             raise IndexCorruptError(f"{path}: chunk ids are not contiguous; run `rag index build`")
 
@@ -146,6 +161,27 @@ class Store:
                 "FROM chunks c JOIN articles a ON a.row = c.article ORDER BY c.id"
             ).fetchall()
         return [(t or "", p or "") for t, p in rows]
+
+    def signatures(self) -> dict[str, np.ndarray]:
+        """MinHash signature by content hash (for reuse by the next build)."""
+        with self._lock:
+            rows = self.con.execute("SELECT content_hash, signature FROM articles").fetchall()
+        return {h: np.frombuffer(b, dtype=np.uint64) for h, b in rows if b}
+
+    def also(self, doc_id: str) -> list[Article]:
+        """The other articles of `doc_id`'s near-duplicate group (same story, other copies)."""
+        row = self.row_of.get(doc_id)
+        if row is None:
+            return []
+        others = [int(r) for r in np.flatnonzero(self.canonical == self.canonical[row]) if r != row]
+        if not others:
+            return []
+        marks = ",".join("?" * len(others))
+        with self._lock:
+            rows = self.con.execute(
+                f"SELECT {COLUMNS} FROM articles WHERE row IN ({marks}) ORDER BY row", others
+            ).fetchall()
+        return [_article(r) for r in rows]
 
     def counts_by_article(self) -> dict[str, int]:
         counts = np.bincount(self.chunk_article, minlength=len(self.doc_ids))

@@ -51,6 +51,7 @@ class Hit:
     dense_rank: int | None = None
     keyword_rank: int | None = None
     similarity: float = 0.0  # cosine similarity of question and passage
+    also: tuple[Article, ...] = ()  # near-duplicate copies of the article (other outlets, URLs)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ class Answer:
     refused: bool
     citations: tuple[Citation, ...] = ()
     hits: tuple[Hit, ...] = field(default=())  # everything retrieved, cited or not
+    standalone: str = ""  # the question as searched (a follow-up rewritten); "" = `question`
+    llm: str = ""  # the model that wrote `text` ("" = extractive)
+    unsupported: tuple[tuple[int, int], ...] = ()  # spans of `text`: sentences not backed
+    note: str = ""  # one line for the user, e.g. why the extractive answer is shown instead
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,8 @@ class Manifest:
     articles: int
     chunks: int
     built_at: str  # ISO timestamp, UTC
-    index_type: str = "flat-ip"
+    index_type: str = "flat-ip"  # "flat", "hnsw", ... (rag/index.py); "flat-ip" before kinds
+    index_params: dict[str, int] = field(default_factory=dict)  # e.g. {"M": 32, "ef_search": 64}
     hashes: dict[str, str] = field(default_factory=dict)  # doc_id -> content hash
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     sources: tuple[str, ...] = ()  # the paths the build read

@@ -1,73 +1,511 @@
-"""App: the Gradio Blocks chat; `build_app` makes it, `launch` serves it."""
+"""App: the Gradio Blocks UI (chat, search, index); `build_app` makes it, `launch` serves it.
+
+The event handlers are module functions taking the pipeline first, so tests call them without a
+server; `build_app` only lays out the components and wires them to the handlers.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from rag.errors import RagError
+from rag.config import MODES
+from rag.errors import IndexMissingError, InputError, RagError
 from rag.pipeline import Pipeline
+from rag.types import Answer, Article, BuildReport
 
-from .render import answer_markdown, cards_html
+from . import uploads
+from .assets import CSS, JS
+from .render import (
+    EMPTY_CARDS,
+    SEARCHING,
+    articles_html,
+    cards_html,
+    chat_message,
+    esc,
+    example_questions,
+    export_markdown,
+    search_html,
+    status_html,
+    user_message,
+)
+from .session import (
+    ANSWER_MODES,
+    Turn,
+    append_feedback,
+    feedback_record,
+    llm_supported,
+    overrides,
+    turn_at,
+)
 
-CSS = """
-.cards h3 { margin: 0 0 .5em; font-size: 1em; }
-.card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6em .8em;
-        margin-bottom: .6em; scroll-margin-top: 1em; }
-.card.cited { border-left: 4px solid #2563eb; }
-.card:target { outline: 3px solid #f59e0b; }
-.card-head { font-weight: 600; }
-.card .meta { font-size: .85em; opacity: .75; margin: .2em 0 .4em; }
-.card .passage, .card .article-text { white-space: pre-wrap; font-size: .92em; }
-.card .article-text { max-height: 24em; overflow-y: auto; margin-top: .4em; }
-mark.support { background: #fde68a; color: inherit; padding: 0 .1em; }
-.in-passage { background: rgba(37, 99, 235, .08); }
-a.cite { font-weight: 600; text-decoration: none; }
-"""
+PLACEHOLDER = (
+    "**Ask a question about the articles.**\n\n"
+    "Each answer cites its passages as [n]: click one to see it, highlighted, beside the chat."
+)
+THINKING = "_Searching the articles…_"
+EXPORT_DIR = Path(tempfile.gettempdir()) / "rag-news-exports"
+LLM_MISSING = "LLM answers are not available in this version: the extractive answer is shown."
+PROGRESS = gr.Progress()  # the default that makes Gradio pass a progress tracker
+UPLOAD_TYPES = sorted({*uploads.EXTENSIONS, ".gz"})  # the browser's picker matches ".gz" only
+Progress = Callable[..., Any]
 
-PLACEHOLDER = "Ask a question about the articles. Answers cite their passages as [n]."
+
+# --- chat --------------------------------------------------------------------------------------
 
 
 def respond(
     pipeline: Pipeline, message: str, history: list[dict[str, Any]]
 ) -> tuple[list, str, str]:
-    """One chat turn: (new history, passage cards HTML, cleared input box)."""
+    """One chat turn without a session (the `/ask` API): (history, passage cards, "")."""
     try:
         answer = pipeline.ask(message)
     except RagError as e:
         raise gr.Error(str(e)) from None
+    turn = sum(1 for m in history if m.get("role") == "assistant")
     history = [
         *history,
-        {"role": "user", "content": message},
-        {"role": "assistant", "content": answer_markdown(answer)},
+        {"role": "user", "content": user_message(message)},
+        {"role": "assistant", "content": chat_message(answer, turn)},
     ]
-    return history, cards_html(answer), ""
+    return history, cards_html(answer, turn), ""
+
+
+def answer_stream(pipeline: Pipeline, question: str, options: dict[str, Any]) -> Iterator[Any]:
+    """The answer as it is written: partial texts (str), then the `Answer`.
+
+    The extractive answer comes whole; this is where a streamed LLM answer plugs in.
+    """
+    yield pipeline.ask(question, **options)
+
+
+def chat_turn(
+    pipeline: Pipeline,
+    message: str,
+    history: list[dict[str, Any]],
+    held: list[Turn],
+    *settings: Any,
+) -> Iterator[tuple[Any, ...]]:
+    """One chat turn, streamed: yields (history, cards, question box, turns, export button).
+
+    `settings` are the panel's values in `overrides` order. A `RagError` becomes the answer's
+    text (marked ⚠), so the conversation stays whole.
+    """
+    q = " ".join((message or "").split())
+    if not q:
+        yield gr.skip(), gr.skip(), "", gr.skip(), gr.skip()
+        return
+    history = [
+        *history,
+        {"role": "user", "content": user_message(q)},
+        {"role": "assistant", "content": THINKING},
+    ]
+    yield history, SEARCHING, "", held, gr.skip()
+    t = len(held)
+    answer: Answer | None = None
+    try:
+        for part in answer_stream(pipeline, q, overrides(*settings)):
+            if isinstance(part, Answer):
+                answer = part
+            else:  # a partial LLM answer
+                history[-1] = {"role": "assistant", "content": user_message(part)}
+                yield history, gr.skip(), "", held, gr.skip()
+        if answer is None:
+            raise InputError("no answer came back; try again")
+    except RagError as e:
+        history[-1] = {"role": "assistant", "content": f"⚠ {user_message(str(e))}"}
+        yield history, EMPTY_CARDS, "", held, gr.skip()
+        return
+    content = chat_message(answer, t)
+    if len(settings) > 5 and str(settings[5]).lower() == "llm" and not llm_supported():
+        content += f'\n\n<span class="note">{esc(LLM_MISSING)}</span>'
+    history[-1] = {"role": "assistant", "content": content}
+    held = [*held, Turn(answer, len(history) - 1)]
+    download = gr.DownloadButton(value=export_file([x.answer for x in held]), interactive=True)
+    yield history, cards_html(answer, t), "", held, download
+
+
+def show_turn(value: str, held: Sequence[Turn]) -> Any:
+    """The passage cards of turn `value` ("<turn>:<nonce>", set by the page's script)."""
+    try:
+        t = int(value.split(":")[0])
+    except ValueError:
+        return gr.skip()
+    return cards_html(held[t].answer, t) if 0 <= t < len(held) else gr.skip()
+
+
+def record_vote(index_dir: Path, held: Sequence[Turn], message: int, liked: Any) -> str:
+    """Append a thumbs up/down on chat message `message` to the feedback file; a short note."""
+    turn = turn_at(held, message)
+    if turn is None:
+        return ""
+    if liked in (True, "Like"):
+        vote = "up"
+    elif liked in (False, "Dislike"):
+        vote = "down"
+    else:  # a vote taken back
+        return ""
+    append_feedback(index_dir, feedback_record(turn.answer, vote))
+    return f"Thanks: your vote ({'helpful' if vote == 'up' else 'not helpful'}) was saved."
+
+
+def export_file(answers: Sequence[Answer]) -> str:
+    """Write the conversation as Markdown to a fresh temporary file; returns its path."""
+    folder = EXPORT_DIR / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "conversation.md"
+    when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    path.write_text(export_markdown(answers, when), encoding="utf-8")
+    return str(path)
+
+
+def search(pipeline: Pipeline, query: str, n: float, *settings: Any) -> str:
+    """The Search tab: ranked passages with their scores, as HTML."""
+    options = {**overrides(*settings[:5]), "k": int(n)}
+    return search_html(" ".join(query.split()), pipeline.search(query, **options))
+
+
+# --- index -------------------------------------------------------------------------------------
+
+
+def report_markdown(
+    r: BuildReport, saved: Sequence[Path] = (), problems: Sequence[str] = ()
+) -> str:
+    """What an update did, for the Index tab."""
+    lines = [
+        f"**Index updated** in {r.seconds:.1f} s: {r.added} added, {r.changed} changed, "
+        f"{r.removed} removed, {r.unchanged} unchanged; {r.articles} articles, {r.chunks} "
+        f"passages ({r.embedded} embedded, {r.reused} reused)."
+    ]
+    if saved:
+        lines.append(f"\nSaved {len(saved)} uploaded file(s).")
+    for p in problems:
+        lines.append(f"\n- Not added: {user_message(p)}")
+    for s in r.skipped[:20]:
+        lines.append(f"\n- Skipped {user_message(Path(s.path).name)}: {user_message(s.reason)}")
+    return "\n".join(lines)
+
+
+def update_index(
+    pipeline: Pipeline, paths: Sequence[str] | None, progress: Progress
+) -> tuple[BuildReport, list[Path], list[str]]:
+    """Save uploaded files under safe names, then update the index from its sources plus the
+    uploads folder (a first build when there is no index): (report, saved, problems)."""
+    idx = Path(pipeline.settings.index_dir)
+    folder = idx / uploads.UPLOADS
+    progress(0, desc="Reading articles")
+    saved: list[Path] = []
+    problems: list[str] = []
+    for raw in paths or []:
+        src = Path(raw)
+        try:  # the browser's file name is only read for its extension and stem
+            saved.append(uploads.save(src, src.name, folder))
+        except RagError as e:
+            problems.append(str(e))
+        except OSError as e:
+            problems.append(f"{src.name}: {e.strerror or e}")
+    try:
+        sources, fresh = list(pipeline.status()[1].sources), False
+    except IndexMissingError:
+        sources, fresh = [], True
+    if folder.is_dir() and any(folder.iterdir()) and str(folder) not in sources:
+        sources.append(str(folder))
+    if not sources:
+        raise InputError("nothing to index: upload article files first")
+
+    def tick(stage: str, done: int, total: int) -> None:
+        progress((done, total), desc=f"{stage}: {done}/{total} passages", unit="passages")
+
+    if fresh:
+        r = pipeline.build(sources, on_progress=tick)
+    else:
+        r = pipeline.update(sources, on_progress=tick)
+    progress(1.0, desc="Switched to the new index")
+    return r, saved, problems
+
+
+# --- the app -----------------------------------------------------------------------------------
+
+
+def _corpus(pipeline: Pipeline) -> list[tuple[Article, int]]:
+    try:
+        return pipeline.articles()
+    except RagError:
+        return []
+
+
+def _examples(articles: Sequence[tuple[Article, int]]) -> list[dict[str, str]]:
+    pairs = example_questions(a for a, _ in articles)
+    return [{"text": q, "display_text": label} for label, q in pairs]
+
+
+def _outlets(articles: Sequence[tuple[Article, int]]) -> list[str]:
+    return sorted({a.source for a, _ in articles if a.source})
+
+
+def _status(pipeline: Pipeline) -> str:
+    try:
+        gen, manifest, size = pipeline.status()
+    except RagError as e:
+        return f'<div class="cards empty" id="index-status">{esc(str(e))}</div>'
+    return status_html(gen, manifest, size)
 
 
 def build_app(pipeline: Pipeline) -> gr.Blocks:
-    """The chat: conversation on the left, the cited passages on the right."""
+    """Three tabs: Chat (answers beside their passages), Search (ranked chunks), Index."""
+    s = pipeline.settings
+    idx = Path(s.index_dir)
+    first = _corpus(pipeline)
+    llm_on = llm_supported()
+
     with gr.Blocks(title="News QA with sources") as app:
-        gr.Markdown("## News questions, answered with sources")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Chat", height=520, placeholder=PLACEHOLDER, elem_id="chat")
-                box = gr.Textbox(
-                    placeholder="Ask about the news…",
-                    show_label=False,
-                    submit_btn=True,
-                    elem_id="question",
-                )
-            with gr.Column(scale=2):
-                cards = gr.HTML('<div class="empty">Sources appear here.</div>', elem_id="cards")
+        turns = gr.State([])  # list[Turn]
+        gr.Markdown("## News questions, answered with sources", elem_id="title")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat-tab"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chat = gr.Chatbot(
+                            label="Chat",
+                            height=540,
+                            placeholder=PLACEHOLDER,
+                            elem_id="chat",
+                            examples=_examples(first),  # type: ignore[arg-type]
+                            feedback_options=("Like", "Dislike"),
+                        )
+                        box = gr.Textbox(
+                            placeholder="Ask about the news… (Enter sends)",
+                            show_label=False,
+                            submit_btn=True,
+                            elem_id="question",
+                            max_lines=4,
+                            autofocus=True,
+                        )
+                        with gr.Row():
+                            clear = gr.Button("Clear chat", size="sm", elem_id="clear")
+                            export = gr.DownloadButton(
+                                "Export as Markdown", size="sm", interactive=False, elem_id="export"
+                            )
+                        note = gr.Markdown("", elem_id="feedback-note")
+                        with gr.Accordion("Settings", open=False, elem_id="settings"):
+                            k = gr.Slider(1, 10, value=min(s.k, 10), step=1, label="Passages")
+                            mode = gr.Radio(list(MODES), value=s.mode, label="Retrieval")
+                            with gr.Row():
+                                date_from = gr.Textbox(label="From", placeholder="YYYY-MM-DD")
+                                date_to = gr.Textbox(label="To", placeholder="YYYY-MM-DD")
+                            outlet = gr.Dropdown(
+                                _outlets(first),
+                                multiselect=True,
+                                allow_custom_value=True,
+                                label="Outlets (all when empty)",
+                            )
+                            answer_mode = gr.Radio(
+                                list(ANSWER_MODES),
+                                value="LLM"
+                                if getattr(s, "answer_mode", "") == "llm"
+                                else "extractive",
+                                label="Answer mode",
+                                info=None
+                                if llm_on
+                                else "LLM answers: not configured in this version",
+                            )
+                            llm_url = gr.Textbox(
+                                label="LLM endpoint (OpenAI-compatible)",
+                                value=getattr(s, "llm_url", ""),
+                                placeholder="http://127.0.0.1:8080/v1",
+                            )
+                    with gr.Column(scale=2, min_width=320):
+                        cards = gr.HTML(EMPTY_CARDS, elem_id="cards")
+                pick = gr.Textbox(elem_id="turn-pick", visible="hidden", show_label=False)
 
-        def turn(message: str, history: list[dict[str, Any]]) -> tuple[list, str, str]:
-            return respond(pipeline, message, history)
+            with gr.Tab("Search", id="search-tab"):
+                with gr.Row():
+                    query = gr.Textbox(
+                        placeholder="Search the passages…",
+                        show_label=False,
+                        submit_btn="Search",
+                        elem_id="search-box",
+                        scale=4,
+                    )
+                    n_results = gr.Slider(1, 50, value=10, step=1, label="Results", scale=1)
+                results = gr.HTML('<div class="cards empty">Ranked passages appear here.</div>')
 
-        box.submit(turn, [box, chat], [chat, cards, box], api_name="ask")
+            with gr.Tab("Index", id="index-tab"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=320):
+                        status = gr.HTML(_status(pipeline), elem_id="status")
+                        report = gr.Markdown("", elem_id="index-report")
+                        files = gr.File(
+                            label="Add articles: .txt .md .html .jsonl(.gz) .xml/.rss/.atom, "
+                            f"up to {uploads.MAX_BYTES // 2**20} MB each",
+                            file_count="multiple",
+                            file_types=UPLOAD_TYPES,
+                            elem_id="upload",
+                        )
+                        update = gr.Button("Update index", variant="primary", elem_id="update")
+                        remove_pick = gr.Dropdown(
+                            [],
+                            label="Remove an article (later updates keep it out)",
+                            elem_id="remove-pick",
+                        )
+                        remove = gr.Button(
+                            "Remove this article", variant="stop", size="sm", elem_id="remove"
+                        )
+                    with gr.Column(scale=1, min_width=320):
+                        listing = gr.HTML("", elem_id="articles")
+
+        # --- chat wiring -------------------------------------------------------------------
+
+        settings_in = [k, mode, date_from, date_to, outlet, answer_mode, llm_url]
+        chat_in = [box, chat, turns, *settings_in]
+        chat_out = [chat, cards, box, turns, export]
+
+        def on_chat(message: str, history: list, held: list, *opts: Any) -> Iterator[Any]:
+            yield from chat_turn(pipeline, message, history, held, *opts)
+
+        box.submit(on_chat, chat_in, chat_out, api_name="chat")
+
+        def pick_example(evt: gr.SelectData) -> str:
+            value = evt.value if isinstance(evt.value, dict) else {}
+            return str(value.get("text", ""))
+
+        chat.example_select(pick_example, None, box, api_visibility="private").then(
+            on_chat, chat_in, chat_out, api_visibility="private"
+        )
+        pick.change(
+            show_turn, [pick, turns], cards, api_visibility="private", show_progress="hidden"
+        )
+
+        def on_vote(held: list[Turn], evt: gr.LikeData) -> str:
+            message = evt.index if isinstance(evt.index, int) else evt.index[0]
+            return record_vote(idx, held, message, evt.liked)
+
+        chat.like(on_vote, turns, note, api_visibility="private")
+
+        def clear_chat() -> tuple[Any, ...]:
+            return [], [], EMPTY_CARDS, gr.DownloadButton(value=None, interactive=False), ""
+
+        cleared = [chat, turns, cards, export, note]
+        clear.click(clear_chat, None, cleared, api_visibility="private")
+        chat.clear(clear_chat, None, cleared, api_visibility="private")
+
+        # the single-call API, for scripts: (question, history) -> (history, cards, "")
+        api = gr.Button(visible=False)
+        api.click(
+            lambda m, h: respond(pipeline, m, h), [box, chat], [chat, cards, box], api_name="ask"
+        )
+
+        # --- search wiring -----------------------------------------------------------------
+
+        def on_search(q: str, n: float, *opts: Any) -> str:
+            try:
+                return search(pipeline, q, n, *opts)
+            except RagError as e:
+                raise gr.Error(str(e)) from None
+
+        query.submit(on_search, [query, n_results, *settings_in], results, api_name="search")
+
+        # --- index wiring ------------------------------------------------------------------
+
+        def refreshed() -> tuple[Any, ...]:
+            rows = _corpus(pipeline)
+            choices = [(f"{a.title[:80] or a.doc_id} ({a.doc_id})", a.doc_id) for a, _ in rows]
+            return (
+                _status(pipeline),
+                articles_html(rows),
+                gr.Dropdown(choices=choices, value=None),
+                gr.Chatbot(examples=_examples(rows)),  # type: ignore[arg-type]
+                gr.Dropdown(choices=_outlets(rows)),
+            )
+
+        refresh_out = [status, listing, remove_pick, chat, outlet]
+        app.load(refreshed, None, refresh_out, api_visibility="private", show_progress="hidden")
+
+        def on_update(paths: list[str] | None, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
+            try:
+                r, saved, problems = update_index(pipeline, paths, progress)
+            except RagError as e:
+                raise gr.Error(str(e)) from None
+            return (*refreshed(), report_markdown(r, saved, problems), None)
+
+        update.click(
+            on_update,
+            files,
+            [*refresh_out, report, files],
+            api_name="update",
+            concurrency_id="index",
+        )
+
+        def on_remove(doc_id: str | None) -> tuple[Any, ...]:
+            if not doc_id:
+                raise gr.Error("pick an article to remove first")
+            try:
+                r = pipeline.remove([doc_id])
+            except RagError as e:
+                raise gr.Error(str(e)) from None
+            msg = (
+                f"**Removed** {user_message(doc_id)}: {r.articles} articles, {r.chunks} passages "
+                "left. Later updates keep it out."
+            )
+            return (*refreshed(), msg)
+
+        remove.click(
+            on_remove,
+            remove_pick,
+            [*refresh_out, report],
+            api_name="remove",
+            concurrency_id="index",
+        )
     return app
 
 
-def launch(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any) -> None:
-    """Serve the app (blocking)."""
-    build_app(pipeline).launch(server_name=host, server_port=port, css=CSS, **kwargs)
+# --- serving -----------------------------------------------------------------------------------
+
+
+def parse_auth(auth: str | tuple[str, str] | None) -> tuple[str, str] | None:
+    """`"user:password"` -> ("user", "password"); None or "" -> None; anything else: InputError.
+
+    >>> parse_auth("ann:s3cret:x")
+    ('ann', 's3cret:x')
+    """
+    if not auth:
+        return None
+    if isinstance(auth, tuple):
+        return auth
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise InputError("--auth / RAG_AUTH must look like user:password")
+    return user, password
+
+
+def launch_options() -> dict[str, Any]:
+    """The `launch()` arguments that style the page and wire the citation links."""
+    return {"css": CSS, "js": JS, "max_file_size": uploads.MAX_BYTES}
+
+
+def launch(
+    pipeline: Pipeline,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: str | tuple[str, str] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Serve the app (blocking). `auth` ("user:password", else env RAG_AUTH) asks for a login."""
+    login = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
+    if host not in ("127.0.0.1", "localhost", "::1") and login is None:
+        print(
+            f"warning: serving on {host} without a login; anyone who can reach it can use it "
+            "(add --auth user:password or set RAG_AUTH)",
+            file=sys.stderr,
+        )
+    build_app(pipeline).launch(
+        server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs}
+    )

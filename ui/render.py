@@ -1,17 +1,26 @@
-"""Render: pure functions from answers and hits to escaped HTML/Markdown (no Gradio here)."""
+"""Render: pure functions from answers and hits to escaped HTML/Markdown (no Gradio here).
+
+Everything that comes from an article (title, text, outlet, URL) is untrusted: it is escaped
+with `esc`, and links are kept only when `safe_url` says they are http(s).
+"""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-from urllib.parse import urlparse
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote, urlparse
 
-from rag.types import Answer, Hit
+from rag.types import Answer, Article, Hit, Manifest
 
 _MARK = re.compile(r"\[(\d+)\]")
 # characters Markdown would act on; escaped so article text shows as written
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
+# ... and in an exported Markdown file, where no HTML escaping follows, < and > too
+_MD_DOC = re.compile(r"([\\`*_{}\[\]()#+\-!|~<>])")
+UNSUPPORTED_TIP = "Not clearly supported by the cited passage: check it before relying on it."
 
 
 def esc(text: str) -> str:
@@ -24,26 +33,105 @@ def safe_url(url: str) -> str:
     return url if urlparse(url).scheme in ("http", "https") else ""
 
 
+def md_text(text: str) -> str:
+    """Untrusted text for a Markdown document: Markdown and HTML characters backslash-escaped.
+
+    >>> md_text("<b>1*2</b>")
+    '\\\\<b\\\\>1\\\\*2\\\\</b\\\\>'
+    """
+    return _MD_DOC.sub(r"\\\1", text)
+
+
+def _md_escape(text: str) -> str:
+    return esc(_MD.sub(r"\\\1", text))
+
+
+def user_message(text: str) -> str:
+    """Plain text (typed, streamed or an error) for a chat message: Markdown and HTML escaped."""
+    return _md_escape(text)
+
+
+# --- the chat answer -------------------------------------------------------------------------
+
+
+def _flagged(answer: Answer) -> tuple[set[int], tuple[tuple[int, int], ...]]:
+    """Citation numbers the check found unsupported, and unsupported spans of `answer.text`."""
+    numbers = {c.n for c in answer.citations if not c.supported}
+    spans = tuple(getattr(answer, "unsupported", ()) or ())  # set by LLM answers (issue 4)
+    return numbers, spans
+
+
 def answer_markdown(answer: Answer) -> str:
     """The answer for the chat: article text escaped, each [n] a link to passage card n.
+
+    Sentences whose citation is not supported by its passage are wrapped in
+    `<span class="unsupported">` with a visible ⚠ and a tooltip.
 
     >>> from rag.types import Answer
     >>> answer_markdown(Answer("q", "It <b>is</b> so. [1]", False))
     'It &lt;b&gt;is&lt;/b&gt; so. <a href="#passage-1" class="cite">[1]</a>'
     """
-    out = []
+    text = answer.text
+    bad_numbers, bad_spans = _flagged(answer)
+    marks = list(_MARK.finditer(text))
+    out: list[str] = []
     pos = 0
-    for m in _MARK.finditer(answer.text):
-        out.append(_md_escape(answer.text[pos : m.start()]))
-        n = m.group(1)
-        out.append(f'<a href="#passage-{n}" class="cite">[{n}]</a>')
-        pos = m.end()
-    out.append(_md_escape(answer.text[pos:]))
+    i = 0
+    while i < len(marks):
+        seg_start, seg_end = pos, marks[i].start()
+        group = [marks[i]]  # markers that follow one sentence: "... [1] [2]"
+        while i + 1 < len(marks) and not text[group[-1].end() : marks[i + 1].start()].strip():
+            i += 1
+            group.append(marks[i])
+        bad = any(int(m.group(1)) in bad_numbers for m in group) or any(
+            s < seg_end and e > seg_start for s, e in bad_spans
+        )
+        out.append(_segment(text[seg_start:seg_end], bad))
+        for j, m in enumerate(group):
+            if j:
+                out.append(esc(text[group[j - 1].end() : m.start()]))
+            n = m.group(1)
+            cls = "cite unsupported" if int(n) in bad_numbers else "cite"
+            out.append(f'<a href="#passage-{n}" class="{cls}">[{n}]</a>')
+        pos = group[-1].end()
+        i += 1
+    tail = text[pos:]
+    out.append(_segment(tail, any(s < len(text) and e > pos for s, e in bad_spans)))
     return "".join(out)
 
 
-def _md_escape(text: str) -> str:
-    return esc(_MD.sub(r"\\\1", text))
+def _segment(text: str, bad: bool) -> str:
+    if not bad or not text.strip():
+        return _md_escape(text)
+    lead = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()) :]
+    body = text.strip()
+    return (
+        f'{esc(lead)}<span class="unsupported" title="{esc(UNSUPPORTED_TIP)}">'
+        f"⚠ {_md_escape(body)}</span>{esc(trail)}"
+    )
+
+
+def chat_message(answer: Answer, turn: int = 0) -> str:
+    """The assistant message: the answer, the pipeline's note when it has one, and an empty
+    `<span class="turn turn-N">` that tells the page's script which answer this is (the chat's
+    sanitiser keeps classes, not data attributes)."""
+    body = answer_markdown(answer)
+    note = getattr(answer, "note", "")  # e.g. "LLM unreachable: extractive answer shown"
+    if note:
+        body += f'\n\n<span class="note">{_md_escape(note)}</span>'
+    return body + f'<span class="turn turn-{turn}"></span>'
+
+
+# --- passage cards ---------------------------------------------------------------------------
+
+
+_GAP = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")  # blank lines between paragraphs
+
+
+def shown(text: str) -> str:
+    """Escaped text for a `white-space: pre-wrap` box, runs of blank lines cut to one."""
+    return esc(_GAP.sub("\n\n", text))
 
 
 def highlight(text: str, spans: Sequence[tuple[int, int]], cls: str = "support") -> str:
@@ -52,62 +140,257 @@ def highlight(text: str, spans: Sequence[tuple[int, int]], cls: str = "support")
     pos = 0
     for s, e in sorted(spans):
         s, e = max(s, pos), max(e, pos)
-        out.append(esc(text[pos:s]))
-        out.append(f'<mark class="{cls}">{esc(text[s:e])}</mark>')
+        out.append(shown(text[pos:s]))
+        out.append(f'<mark class="{cls}">{shown(text[s:e])}</mark>')
         pos = e
-    out.append(esc(text[pos:]))
+    out.append(shown(text[pos:]))
     return "".join(out)
 
 
-def card(hit: Hit, support: Sequence[tuple[int, int]], cited: bool) -> str:
-    """One passage card: title, outlet, date, score, passage with support marked, the article."""
+def _title_html(a: Article, chars: int = 120) -> str:
+    """The title (clipped to `chars`, whole in the tooltip), linked when its URL is http(s)."""
+    full = a.title or a.doc_id
+    short = full if len(full) <= chars else full[: chars - 1].rstrip() + "…"
+    url = safe_url(a.url)
+    title = f'<span class="title" title="{esc(full)}">{esc(short)}</span>'
+    if not url:
+        return title
+    return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
+
+
+def _meta(a: Article, *extra: str) -> str:
+    parts = [
+        esc(a.source or "unknown outlet"),
+        esc(a.published.isoformat()) if a.published else "undated",
+        *extra,
+    ]
+    return " · ".join(parts)
+
+
+def card(
+    hit: Hit,
+    support: Sequence[tuple[int, int]],
+    cited: bool,
+    *,
+    unsupported: bool = False,
+    ident: str = "passage",
+    scores: str = "",
+) -> str:
+    """One passage card: title, outlet, date, score, passage with support marked, the article.
+
+    `support` are sentence spans as offsets into the article text; `ident` names the card's
+    id (`passage-3`) that citation links point at.
+    """
     a, c = hit.article, hit.chunk
     local = [(s - c.start, e - c.start) for s, e in support]
-    url = safe_url(a.url)
-    title = esc(a.title or a.doc_id)
-    title_html = (
-        f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
-        if url
-        else title
-    )
-    meta = " · ".join(
-        esc(x)
-        for x in (
-            a.source or "unknown outlet",
-            a.published.isoformat() if a.published else "undated",
-        )
-    )
-    article_spans = [(c.start, c.end)]
+    classes = "card" + (" cited" if cited else "") + (" weak" if unsupported else "")
+    warn = f'<div class="warn">⚠ {esc(UNSUPPORTED_TIP)}</div>' if unsupported else ""
     return (
-        f'<div class="card{" cited" if cited else ""}" id="passage-{hit.rank}">'
-        f'<div class="card-head"><span class="n">[{hit.rank}]</span> {title_html}</div>'
-        f'<div class="meta">{meta} · score {hit.similarity:.2f}</div>'
+        f'<div class="{classes}" id="{ident}-{hit.rank}">'
+        f'<div class="card-head"><span class="n">[{hit.rank}]</span> {_title_html(a)}</div>'
+        f'<div class="meta">{_meta(a, scores or f"score {hit.similarity:.2f}")}</div>'
+        f"{warn}"
         f'<div class="passage">{highlight(c.text, local)}</div>'
         f'<details class="article"><summary>Open article</summary>'
-        f'<div class="article-text">{_article_html(a.text, article_spans, support)}</div></details>'
-        "</div>"
+        f'<div class="article-text">{_article_html(a.text, (c.start, c.end), support)}</div>'
+        "</details></div>"
     )
 
 
-def _article_html(
-    text: str, passage: Sequence[tuple[int, int]], support: Sequence[tuple[int, int]]
-) -> str:
+def _article_html(text: str, passage: tuple[int, int], support: Sequence[tuple[int, int]]) -> str:
     """The whole article escaped, the passage marked and its supporting sentences marked inside."""
-    ((ps, pe),) = passage
+    ps, pe = passage
     inner = highlight(text[ps:pe], [(s - ps, e - ps) for s, e in support])
-    return f'{esc(text[:ps])}<span class="in-passage">{inner}</span>{esc(text[pe:])}'
+    return f'{shown(text[:ps])}<span class="in-passage">{inner}</span>{shown(text[pe:])}'
 
 
-def cards_html(answer: Answer) -> str:
-    """All passage cards of an answer, cited ones first (they are numbered that way)."""
+def cards_html(answer: Answer, turn: int = 0) -> str:
+    """All passage cards of an answer, cited ones first (they are numbered that way).
+
+    `turn` (0-based) is written on the panel as `data-turn`, so a citation link in an older
+    answer can tell whether the panel shows its passages.
+    """
     if not answer.hits:
-        return '<div class="empty">No passages found.</div>'
+        return f'<div class="cards empty" data-turn="{turn}">No passages found.</div>'
     support: dict[int, list[tuple[int, int]]] = {}
+    weak: set[int] = set()
     for cit in answer.citations:
         support.setdefault(cit.n, []).append((cit.sentence_start, cit.sentence_end))
+        if not cit.supported:
+            weak.add(cit.n)
     head = "Closest passages (they do not answer the question)" if answer.refused else "Sources"
     return (
-        f'<div class="cards"><h3>{head}</h3>'
-        + "".join(card(h, support.get(h.rank, []), h.rank in support) for h in answer.hits)
+        f'<div class="cards" data-turn="{turn}"><h3>{head}</h3>'
+        f'<div class="asked">for: {esc(answer.question)}</div>'
+        + "".join(
+            card(h, support.get(h.rank, []), h.rank in support, unsupported=h.rank in weak)
+            for h in answer.hits
+        )
         + "</div>"
     )
+
+
+EMPTY_CARDS = '<div class="cards empty">Sources appear here, next to each answer.</div>'
+SEARCHING = '<div class="cards empty">Searching the articles…</div>'
+
+
+# --- search tab ------------------------------------------------------------------------------
+
+
+def _rank(r: int | None) -> str:
+    return f"#{r}" if r else "–"
+
+
+def search_html(query: str, hits: Sequence[Hit]) -> str:
+    """Ranked chunks with the fused score and the separate dense / keyword ranks."""
+    if not hits:
+        return f'<div class="cards empty">No passages match “{esc(query)}”.</div>'
+    rows = [
+        card(
+            h,
+            [],
+            False,
+            ident="result",
+            scores=(
+                f"fused {h.score:.4f} · dense {_rank(h.dense_rank)} · "
+                f"keyword {_rank(h.keyword_rank)} · similarity {h.similarity:.2f}"
+            ),
+        )
+        for h in hits
+    ]
+    return (
+        f'<div class="cards results"><h3>{len(hits)} passages for “{esc(query)}”</h3>'
+        + "".join(rows)
+        + "</div>"
+    )
+
+
+# --- index tab -------------------------------------------------------------------------------
+
+
+def human_size(n: int) -> str:
+    """Bytes for people: `human_size(1536)` -> '1.5 KB'."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def status_html(gen: Path, manifest: Manifest, size: int) -> str:
+    """The index at a glance: counts, model, build time, size on disk, sources."""
+    rows = [  # (row id, label, value)
+        ("articles", "Articles", f"{manifest.articles:,}"),
+        ("chunks", "Passages (chunks)", f"{manifest.chunks:,}"),
+        ("model", "Model", manifest.model),
+        ("chunking", "Chunking", f"{manifest.chunk_size} chars, {manifest.chunk_overlap} overlap"),
+        (
+            "built",
+            "Last build or update",
+            manifest.built_at.replace("T", " ").replace("+00:00", " UTC"),
+        ),
+        ("size", "Size on disk", human_size(size)),
+        ("generation", "Generation", gen.name),
+        ("sources", "Sources", ", ".join(manifest.sources) or "–"),
+        ("excluded", "Removed by hand", str(len(manifest.excluded))),
+    ]
+    body = "".join(
+        f'<tr id="status-{r}"><th>{esc(k)}</th><td>{esc(v)}</td></tr>' for r, k, v in rows
+    )
+    return f'<table class="status" id="index-status">{body}</table>'
+
+
+def articles_html(articles: Sequence[tuple[Article, int]], limit: int = 300) -> str:
+    """A table of the indexed articles (newest first), at most `limit` rows."""
+    ordered = sorted(
+        articles, key=lambda t: (t[0].published or date.min, t[0].doc_id), reverse=True
+    )
+    rows = "".join(
+        "<tr>"
+        f'<td class="id"><code>{esc(a.doc_id)}</code></td><td class="title">{_title_html(a)}</td>'
+        f'<td class="outlet">{esc(a.source or "–")}</td>'
+        f'<td class="date">{esc(a.published.isoformat()) if a.published else "–"}</td>'
+        f"<td>{n}</td>"
+        "</tr>"
+        for a, n in ordered[:limit]
+    )
+    more = (
+        f'<div class="more">and {len(ordered) - limit:,} more</div>' if len(ordered) > limit else ""
+    )
+    return (
+        '<div class="articles"><table><thead><tr><th class="id">id</th><th>title</th>'
+        "<th>outlet</th><th>date</th><th>chunks</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>{more}</div>"
+    )
+
+
+def clip(text: str, words: int = 10, chars: int = 80) -> str:
+    """The first `words` words of `text` (at most `chars` characters), without a trailing
+    ellipsis or punctuation: `clip("A b c. D", 3)` -> 'A b c'."""
+    short = " ".join(text.replace("…", " ").split()[:words])[:chars]
+    return short.rstrip(" .,;:!?-–—")
+
+
+def example_questions(articles: Iterable[Article], n: int = 4) -> list[tuple[str, str]]:
+    """(label, question) pairs for an empty chat, from the newest articles' titles."""
+    newest = sorted(
+        (a for a in articles if a.title.strip()),
+        key=lambda a: (a.published or date.min, a.doc_id),
+        reverse=True,
+    )
+    out: list[tuple[str, str]] = []
+    for a in newest:
+        short = clip(a.title)
+        if not short or any(short == q for _, q in out):
+            continue
+        asks = a.title.rstrip().endswith("?") and short == clip(a.title, 99, 999)
+        question = f"{short}?" if asks else f"What is reported about: {short}?"
+        out.append((f"Ask about: {short}", question))
+        if len(out) == n:
+            break
+    return out
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def _md_url(url: str) -> str:
+    """An http(s) URL safe to put inside Markdown's <...> (else "")."""
+    url = safe_url(url)
+    return quote(url, safe=":/?#[]@!$&'*+,;=%-._~") if url else ""
+
+
+def export_markdown(answers: Sequence[Answer], when: str = "") -> str:
+    """The conversation as a Markdown document: each question, its answer and its sources.
+
+    Article text is escaped (Markdown and HTML characters), links are http(s) only.
+    """
+    lines = ["# Conversation with sources", ""]
+    if when:
+        lines += [f"Exported {md_text(when)}.", ""]
+    for i, ans in enumerate(answers, 1):
+        lines += [f"## {i}. {md_text(ans.question)}", ""]
+        bad_numbers, _ = _flagged(ans)
+        lines += [md_text(ans.text), ""]
+        if ans.refused:
+            lines += ["*The articles did not answer this question.*", ""]
+        cited = {c.n: c for c in ans.citations}
+        shown = [h for h in ans.hits if h.rank in cited] or list(ans.hits)
+        if shown:
+            lines += ["Sources:" if cited else "Closest passages:", ""]
+        for h in shown:
+            a = h.article
+            date_s = a.published.isoformat() if a.published else "undated"
+            line = f"{h.rank}. **{md_text(a.title or a.doc_id)}**, {md_text(a.source or '?')}, "
+            line += date_s
+            url = _md_url(a.url)
+            if url:
+                line += f" <{url}>"
+            lines.append(line)
+            c = cited.get(h.rank)
+            quote_text = a.text[c.sentence_start : c.sentence_end] if c else h.chunk.text
+            flag = " (not clearly supported)" if h.rank in bad_numbers else ""
+            lines.append(f"   > {md_text(' '.join(quote_text.split()))}{flag}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,1 @@
+"""Benchmarks: build throughput, query latency, memory, cold start, index scaling (run.py)."""

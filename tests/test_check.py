@@ -1,0 +1,138 @@
+"""The citation check: hand-made supported and unsupported answer sentences."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.check import check, clean, facts, split
+from rag.config import Settings
+from rag.types import Article, Chunk, Hit
+from tests.conftest import FakeEmbedder
+
+BUDGET = (
+    "The city council approved a budget of 12 million dollars on March 3. "
+    "Schools get the largest share. Mayor Alvarez said the vote was seven to two."
+)
+CATS = "Cats sleep most of the day. A cat can sleep sixteen hours."
+T = 0.3  # similarity threshold for the bag-of-words fake embedder
+
+
+def hit(text: str, n: int, doc: str, **meta: object) -> Hit:
+    a = Article(doc_id=doc, title=str(meta.get("title", doc)), text=text, **_meta(meta))
+    return Hit(Chunk(n, doc, 0, len(text), text), a, score=1.0, rank=n)
+
+
+def _meta(meta: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in meta.items() if k in ("published", "source")}
+
+
+@pytest.fixture
+def hits() -> dict[int, Hit]:
+    return {
+        1: hit(BUDGET, 1, "budget", published=date(2024, 3, 4), source="reuters.com"),
+        2: hit(CATS, 2, "cats"),
+    }
+
+
+def run(text: str, hits: dict[int, Hit]):
+    return check(text, hits, FakeEmbedder().encode, T)
+
+
+def test_supported_sentence_cites_its_best_sentence(hits: dict[int, Hit]) -> None:
+    r = run("The council approved a budget of 12 million dollars [1].", hits)
+    assert r.unsupported == () and r.dropped == ()
+    (c,) = r.citations
+    assert c.n == 1 and c.supported and c.hit.article.doc_id == "budget"
+    assert BUDGET[c.sentence_start : c.sentence_end].startswith("The city council approved")
+
+
+def test_made_up_number_is_unsupported(hits: dict[int, Hit]) -> None:
+    r = run("The council approved a budget of 15 million dollars [1].", hits)
+    (s,) = r.sentences
+    assert not s.supported and s.missing == ("15",)
+    assert r.unsupported == ((0, len(r.text)),)
+    assert not r.citations[0].supported
+
+
+@pytest.mark.parametrize(
+    ("when", "ok"),
+    [("on March 3", True), ("on March 5", False), ("on 3 March", True), ("in March", True)],
+)
+def test_dates_must_match_the_passage(hits: dict[int, Hit], when: str, ok: bool) -> None:
+    r = run(f"The council approved a budget of 12 million dollars {when} [1].", hits)
+    assert r.sentences[0].supported is ok, r.sentences[0]
+    if not ok:
+        assert "march 5" in r.sentences[0].missing
+
+
+def test_wrong_name_is_unsupported(hits: dict[int, Hit]) -> None:
+    good = run("Mayor Alvarez said the vote was seven to two [1].", hits)
+    bad = run("Mayor Thompson said the vote was seven to two [1].", hits)
+    assert good.sentences[0].supported
+    assert not bad.sentences[0].supported and bad.sentences[0].missing == ("thompson",)
+
+
+def test_digits_match_spelled_numbers_and_metadata_counts(hits: dict[int, Hit]) -> None:
+    assert run("A cat can sleep 16 hours [2].", hits).sentences[0].supported
+    # the outlet and the publication date come with the passage (the prompt shows them)
+    r = run("Reuters reported on March 4 that the council approved the budget [1].", hits)
+    assert r.sentences[0].supported, r.sentences[0]
+
+
+def test_off_topic_sentence_fails_on_similarity(hits: dict[int, Hit]) -> None:
+    r = run("Then snowfall closed mountain roads [1].", hits)
+    (s,) = r.sentences
+    assert not s.supported and s.missing == () and s.similarity < T
+
+
+def test_facts_may_come_from_several_cited_passages(hits: dict[int, Hit]) -> None:
+    text = "The council approved 12 million dollars and a cat can sleep sixteen hours [1][2]."
+    r = run(text, hits)
+    assert r.sentences[0].supported and [c.n for c in r.citations] == [1, 2]
+    assert not run(text.replace("[1][2]", "[2]"), hits).sentences[0].supported
+
+
+def test_numbers_that_point_nowhere_are_dropped(hits: dict[int, Hit]) -> None:
+    r = run("Schools get the largest share [1, 7]. Cats like boxes [9].", hits)
+    assert r.text == "Schools get the largest share [1]. Cats like boxes." and r.dropped == (7, 9)
+    first, second = r.sentences
+    assert first.supported and first.cited == (1,)
+    assert not second.supported and second.cited == ()  # no citation left: unsupported
+    assert r.unsupported == ((r.text.index("Cats"), len(r.text)),)
+
+
+def test_citations_after_the_full_stop_belong_to_that_sentence(hits: dict[int, Hit]) -> None:
+    r = run("Schools get the largest share. [1] A cat can sleep sixteen hours. [2]", hits)
+    assert [s.cited for s in r.sentences] == [(1,), (2,)]
+    assert all(s.supported for s in r.sentences)
+
+
+def test_split_keeps_titles_and_initials_inside_sentences() -> None:
+    t = "Mr. Biden met J. Smith in Washington [1]. They spoke [2]."
+    assert [t[s:e] for s, e in split(t)] == [
+        "Mr. Biden met J. Smith in Washington [1].",
+        "They spoke [2].",
+    ]
+
+
+def test_clean_writes_one_number_per_bracket() -> None:
+    assert clean("A [2, 1]. B [3; 3].", {1, 2, 3}) == ("A [2][1]. B [3].", ())
+
+
+def test_facts_skip_sentence_openers_but_keep_names() -> None:
+    assert facts("However, the talks failed.") == set()
+    assert facts("Macron spoke on June 7, 2022.") == {"macron", "june", "june 7", "7", "2022"}
+
+
+@pytest.mark.slow
+def test_real_model_threshold_separates_paraphrase_from_drift(real_embedder) -> None:
+    hits = {1: hit(BUDGET, 1, "budget")}
+    threshold = Settings().min_support
+    para = check(
+        "The council passed a 12 million dollar budget [1].", hits, real_embedder.encode, threshold
+    )
+    drift = check("The council banned cars downtown [1].", hits, real_embedder.encode, threshold)
+    assert para.sentences[0].supported, para.sentences[0]
+    assert not drift.sentences[0].supported, drift.sentences[0]

@@ -1,0 +1,139 @@
+"""Session: what one chat holds (turns), feedback records, and settings from the panel's fields.
+
+No Gradio here: the app calls these and turns `RagError`s into messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import InputError
+from rag.types import Answer
+
+FEEDBACK = "feedback.jsonl"  # in the index folder
+ANSWER_MODES = ("extractive", "LLM")
+_feedback_lock = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class Turn:
+    """One question and its answer; `message` is the answer's index in the chat history."""
+
+    answer: Answer
+    message: int
+
+
+def turn_at(turns: Sequence[Turn], message: int) -> Turn | None:
+    """The turn whose answer is chat message `message` (None for a user message or an error)."""
+    return next((t for t in turns if t.message == message), None)
+
+
+def feedback_record(answer: Answer, vote: str, when: datetime | None = None) -> dict[str, Any]:
+    """One line of `feedback.jsonl`: time, question, answer, citations, vote ("up"/"down").
+
+    >>> from rag.types import Answer
+    >>> r = feedback_record(Answer("q?", "no", True), "down", datetime(2025, 1, 2, 3, 4, 5))
+    >>> (r["time"], r["vote"], r["refused"], r["citations"])
+    ('2025-01-02T03:04:05', 'down', True, [])
+    """
+    if vote not in ("up", "down"):
+        raise InputError(f"vote must be 'up' or 'down', not {vote!r}")
+    when = when or datetime.now(timezone.utc)
+    return {
+        "time": when.isoformat(timespec="seconds"),
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [
+            {
+                "n": c.n,
+                "doc_id": c.hit.article.doc_id,
+                "title": c.hit.article.title,
+                "source": c.hit.article.source,
+                "published": (
+                    c.hit.article.published.isoformat() if c.hit.article.published else None
+                ),
+                "url": c.hit.article.url,
+                "chunk_id": c.hit.chunk.id,
+                "sentence": c.hit.article.text[c.sentence_start : c.sentence_end],
+                "sentence_start": c.sentence_start,
+                "sentence_end": c.sentence_end,
+                "supported": c.supported,
+            }
+            for c in answer.citations
+        ],
+        "vote": vote,
+    }
+
+
+def append_feedback(index_dir: Path, record: dict[str, Any]) -> Path:
+    """Append `record` as one JSON line to `<index_dir>/feedback.jsonl`; returns the file."""
+    path = Path(index_dir) / FEEDBACK
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with _feedback_lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+    return path
+
+
+def _day(value: str, name: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise InputError(
+            f"{name} {value!r} is not a date: use YYYY-MM-DD or leave it empty"
+        ) from None
+
+
+def overrides(
+    k: float | None = None,
+    mode: str | None = None,
+    date_from: str = "",
+    date_to: str = "",
+    outlets: Sequence[str] | None = None,
+    answer_mode: str = "extractive",
+    llm_url: str = "",
+) -> dict[str, Any]:
+    """Keyword overrides for `Pipeline.ask`/`search` from the settings panel's raw values.
+
+    The answer mode and LLM endpoint are passed on only where `Settings` knows them.
+
+    >>> overrides(3, "bm25", "2025-01-01", "", ["cnn.com"])["date_from"]
+    datetime.date(2025, 1, 1)
+    """
+    out: dict[str, Any] = {}
+    if k:
+        out["k"] = int(k)
+    if mode:
+        out["mode"] = mode
+    start, end = _day(date_from, "'From' date"), _day(date_to, "'To' date")
+    if start and end and start > end:
+        raise InputError(f"the date range is empty: {start} is after {end}")
+    if start:
+        out["date_from"] = start
+    if end:
+        out["date_to"] = end
+    wanted = tuple(o.strip() for o in outlets or () if o and o.strip())
+    if wanted:
+        out["sources"] = wanted
+    if llm_supported():
+        out["answer_mode"] = "llm" if answer_mode.lower() == "llm" else "extractive"
+        if llm_url.strip():
+            out["llm_url"] = llm_url.strip()
+    return out
+
+
+def llm_supported() -> bool:
+    """Whether this version of the pipeline can write answers with an LLM."""
+    return "answer_mode" in {f.name for f in dataclasses.fields(Settings)}
