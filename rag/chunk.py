@@ -22,7 +22,7 @@ def spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
     """Character spans `(start, end)` of the chunks of `text`; `text[start:end]` is the chunk.
 
     >>> spans("One. Two. Three.", 9, 0)
-    [(0, 9), (10, 16)]
+    [(0, 4), (5, 9), (10, 16)]
     """
     out: list[tuple[int, int]] = []
     cursor = 0

@@ -36,7 +36,9 @@ class Settings:
     mode: str = "hybrid"
     per_article: int = 2  # chunks of one article in the final list
     pool: int = 100  # candidates per retriever before fusion
+    fusion: str = "weighted"  # hybrid: "rrf" (reciprocal rank) or "weighted" (score blend)
     rrf_k: int = 60
+    dense_weight: float = 0.7  # weighted fusion: dense cosine share, the rest BM25 / best BM25
     recency_days: float = 0.0  # half-life in days of the recency prior (0 = off)
     recency_weight: float = 0.0  # share of the score that decays with age (0..1)
     time_window: str = "filter"  # "this week", "in June": filter | off
@@ -47,6 +49,7 @@ class Settings:
     min_score: float = 0.35  # best dense similarity below this -> refuse
     near_duplicate: float = 0.8  # shingle overlap that groups copies of a story (0 = off)
     reranker: str = ""  # CrossEncoder name or path ("" = off)
+    rerank_pool: int = 30  # candidates the reranker reorders
     max_question_chars: int = 2000
     # generated answers (see rag/llm.py, rag/generate.py); RAG_LLM_* environment variables
     answer_mode: str = "extractive"  # "llm": `ask` generates unless told otherwise
@@ -88,6 +91,8 @@ class Settings:
             raise ConfigError("chunk_overlap must be >= 0 and smaller than chunk_size")
         if self.k < 1 or self.k > 100:
             raise ConfigError("k must be between 1 and 100")
+        if self.fusion not in ("rrf", "weighted"):
+            raise ConfigError("fusion must be 'rrf' or 'weighted'")
         if self.time_window not in ("filter", "off"):
             raise ConfigError("time_window must be 'filter' or 'off'")
         if not 0 <= self.recency_weight <= 1:

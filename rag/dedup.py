@@ -60,7 +60,8 @@ def canonical(
             i = parent[i]
         return i
 
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    # a loose LSH finds candidates (few misses); the signature estimate then decides
+    lsh = MinHashLSH(threshold=max(0.2, threshold - 0.3), num_perm=NUM_PERM)
     hashes = [MinHash(num_perm=NUM_PERM, hashvalues=s, scheme=SCHEME) for s in signatures]
     for i, m in enumerate(hashes):
         if len(_WORD.findall(articles[i].text)) < min_words:

@@ -324,3 +324,31 @@ class OnnxEmbedder:
 
 def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class Reranker(Protocol):
+    """Scores (question, passage) pairs; higher is more relevant."""
+
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray: ...
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers CrossEncoder by name or local path (off unless configured)."""
+
+    def __init__(self, model: str) -> None:
+        from sentence_transformers import CrossEncoder
+
+        try:
+            self.model = CrossEncoder(model, device="cpu")
+        except Exception as e:  # the library raises many kinds (OSError, HF errors, ValueError)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ModelError(
+                f"cannot load reranker {model!r} ({first[:200]}); give a local path or a "
+                "CrossEncoder model name with RAG_RERANKER, or unset it"
+            ) from e
+
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
+        if not passages:
+            return np.zeros(0, np.float32)
+        pairs = [(query, p) for p in passages]
+        return np.asarray(self.model.predict(pairs, show_progress_bar=False), dtype=np.float32)

@@ -246,8 +246,14 @@ def answer_contains(pred: str, golds: Iterable[str]) -> bool:
 
 
 def articles_in_order(hits: Iterable[Hit]) -> list[str]:
-    """Ranked chunks -> ranked article ids, each at its first occurrence."""
-    return list(dict.fromkeys(h.article.doc_id for h in hits))
+    """Ranked chunks -> ranked article ids, each at its first occurrence.
+
+    A hit's near-duplicate copies (`Hit.also`, shown on its card as "also reported by") share
+    its rank: they are listed right after it.
+    """
+    return list(
+        dict.fromkeys(d for h in hits for d in (h.article.doc_id, *(a.doc_id for a in h.also)))
+    )
 
 
 def _check_k(k: int) -> None:

@@ -37,7 +37,7 @@ from .errors import (
 )
 from .types import Manifest
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 VECTORS = "vectors.faiss"
 MANIFEST = "manifest.json"
 STORE = "store.sqlite"

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from . import chunk, dedup, index, sources, store, when
 from .answer import extractive
 from .config import Settings
-from .embed import Embedder
+from .embed import CrossEncoderReranker, Embedder, Reranker
 from .embed import load as load_embedder
 from .errors import IndexCorruptError, InputError, LLMError, RagError
 from .generate import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
@@ -69,6 +69,7 @@ class Pipeline:
         self._embedder = embedder
         self._llm = llm
         self._loaded: Loaded | None = None
+        self._reranker: Reranker | None = None
         self._lock = threading.Lock()
 
     @property
@@ -185,7 +186,7 @@ class Pipeline:
         old_hashes = reuse.hashes
         vectors, embedded = self._vectors(articles, spans, reuse.vectors, progress, on_progress)
         signatures = [
-            reuse.signatures.get(a.content_hash)
+            reuse.signatures[a.content_hash]
             if a.content_hash in reuse.signatures
             else dedup.signature(a.text)
             for a in articles
@@ -389,7 +390,14 @@ class Pipeline:
                 f"{gen}: store, vectors and manifest disagree on the chunk count; "
                 "run `rag index build` to rebuild"
             )
-        return Loaded(gen.name, gen, manifest, st, Retriever(st, vectors, keywords))
+        return Loaded(gen.name, gen, manifest, st, Retriever(st, vectors, keywords, self.reranker))
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The configured cross-encoder, loaded once (None when off)."""
+        if self.settings.reranker and self._reranker is None:
+            self._reranker = CrossEncoderReranker(self.settings.reranker)
+        return self._reranker
 
     def _question(self, question: str) -> str:
         q = " ".join(question.split())

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .config import Settings
+from .embed import Reranker
 from .index import VectorIndex
 from .keyword import KeywordIndex
 from .store import Store
@@ -16,10 +17,17 @@ from .types import Hit
 class Retriever:
     """Searches one loaded generation; holds nothing that changes per query."""
 
-    def __init__(self, store: Store, vectors: VectorIndex, keywords: KeywordIndex) -> None:
+    def __init__(
+        self,
+        store: Store,
+        vectors: VectorIndex,
+        keywords: KeywordIndex,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.store = store
         self.vectors = vectors
         self.keywords = keywords
+        self.reranker = reranker
 
     def allowed(self, s: Settings) -> np.ndarray | None:
         """Mask over chunk ids that pass the date and outlet filters (None = no filter)."""
@@ -49,8 +57,12 @@ class Retriever:
             dense_scores, dense_ids = self.vectors.search(qvec, s.pool, allowed_ids)
         kw_ids: np.ndarray = np.zeros(0, np.int64)
         kw_scores: np.ndarray = np.zeros(0, np.float32)
+        kw_all: np.ndarray | None = None  # BM25 score of every chunk
         if s.mode in ("bm25", "hybrid"):
-            kw_ids, kw_scores = self._keyword(query, mask, s.pool)
+            kw_all = self.keywords.scores(query)
+            if mask is not None:
+                kw_all = np.where(mask, kw_all, 0.0)
+            kw_ids, kw_scores = top_n(kw_all, s.pool)
 
         dense_rank = {int(c): r for r, c in enumerate(dense_ids, 1)}
         kw_rank = {int(c): r for r, c in enumerate(kw_ids, 1)}
@@ -58,12 +70,28 @@ class Retriever:
             fused = {int(c): float(x) for c, x in zip(dense_ids, dense_scores, strict=True)}
         elif s.mode == "bm25":
             fused = {int(c): float(x) for c, x in zip(kw_ids, kw_scores, strict=True)}
-        else:
+        elif s.fusion == "rrf":
             fused = rrf([dense_rank, kw_rank], s.rrf_k)
+        else:
+            assert kw_all is not None
+            known = dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
+            both = list(dict.fromkeys([*dense_rank, *kw_rank]))
+            dense = self._similarity(qvec, both, known)
+            top = float(kw_scores[0]) if len(kw_scores) else 1.0
+            fused = {
+                c: s.dense_weight * dense[c] + (1 - s.dense_weight) * float(kw_all[c]) / top
+                for c in both
+            }
         if s.recency_days > 0 and s.recency_weight > 0:
             self._recency(fused, s)
         ranked = sorted(fused, key=lambda c: -fused[c])
-        chosen = diverse(ranked, lambda c: int(self.store.chunk_article[c]), s.k, s.per_article)
+        group_of = lambda c: int(self.store.chunk_article[c])  # noqa: E731
+        if self.reranker is not None:  # reorder the best candidates by the cross-encoder
+            pool = diverse(ranked, group_of, s.rerank_pool, s.per_article)
+            texts = [f"{a.title}\n{c.text}" for c, a in self.store.chunks(pool)]
+            order = np.argsort(-self.reranker.score(query, texts), kind="stable")
+            ranked = [pool[int(i)] for i in order]
+        chosen = diverse(ranked, group_of, s.k, s.per_article)
         sims = self._similarity(
             qvec, chosen, dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
         )
@@ -94,19 +122,6 @@ class Retriever:
             age = max(ref - day, 0) if day else s.recency_days
             fused[c] *= (1 - s.recency_weight) + s.recency_weight * 0.5 ** (age / s.recency_days)
 
-    def _keyword(
-        self, query: str, mask: np.ndarray | None, pool: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.keywords.scores(query)
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        n = min(pool, int(np.count_nonzero(scores)))
-        if n == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return top.astype(np.int64), scores[top]
-
     def _similarity(
         self, qvec: np.ndarray, ids: list[int], known: dict[int, float]
     ) -> dict[int, float]:
@@ -116,6 +131,20 @@ class Retriever:
             for c, x in zip(missing, self.vectors.vectors(missing) @ qvec.ravel(), strict=True):
                 known[c] = float(x)
         return {c: known[c] for c in ids}
+
+
+def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and scores of the `n` highest positive scores, best first.
+
+    >>> top_n(np.array([0.0, 3.0, 1.0, 2.0]), 2)
+    (array([1, 3]), array([3., 2.]))
+    """
+    n = min(n, int(np.count_nonzero(scores > 0)))
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, scores.dtype)
+    top = np.argpartition(-scores, n - 1)[:n]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return top.astype(np.int64), scores[top]
 
 
 def outlet(source: str) -> str:

@@ -85,7 +85,7 @@ def test_truncated_files_fail_to_load_with_a_clear_message(fake_pipeline: Pipeli
 def test_manifest_from_another_format_is_refused(fake_pipeline: Pipeline) -> None:
     gen = current(fake_pipeline.settings.index_dir)
     m = gen / "manifest.json"
-    m.write_text(m.read_text().replace('"format_version": 1', '"format_version": 99'))
+    m.write_text(m.read_text().replace('"format_version": 2', '"format_version": 99'))
     with pytest.raises(IndexMismatchError, match="rebuild"):
         read_manifest(gen)
     m.write_text("{not json")

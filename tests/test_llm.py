@@ -293,13 +293,14 @@ def test_llm_answer_mode_setting(fake_pipeline: Pipeline) -> None:
 
 @pytest.mark.parametrize("midway", [False, True])
 def test_failing_llm_falls_back_to_extractive_with_a_note(
-    fake_pipeline: Pipeline, midway: bool
+    fake_pipeline: Pipeline, midway: bool, tmp_path: Path
 ) -> None:
     error = LLMError("cannot reach the LLM server at http://x/v1 (refused); start it")
     if midway:
         fake_pipeline._llm = FakeLLM("The council approved a budget [1].", fail=error)
-    else:
-        fake_pipeline._llm = None  # nothing configured
+    else:  # nothing configured (and no model installed where it looks)
+        fake_pipeline._llm = None
+        fake_pipeline.settings = fake_pipeline.settings.with_(llm_dir=tmp_path)
     items = list(fake_pipeline.ask_stream("How big is the city budget?", llm=True))
     a = items[-1]
     assert isinstance(a, Answer) and a.llm == "" and "City budget" in a.text

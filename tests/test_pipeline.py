@@ -21,7 +21,7 @@ def test_build_counts_and_manifest(fake_pipeline: Pipeline) -> None:
     assert len(manifest.hashes) == 3 and size > 0
     assert verify(gen).chunks == manifest.chunks
     on_disk = json.loads((gen / "manifest.json").read_text())
-    assert on_disk["format_version"] == 1 and on_disk["chunk_size"] == 800
+    assert on_disk["format_version"] == 2 and on_disk["chunk_size"] == 800
 
 
 def test_search_finds_the_right_article(fake_pipeline: Pipeline) -> None:

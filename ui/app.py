@@ -348,6 +348,7 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                             f"up to {uploads.MAX_BYTES // 2**20} MB each",
                             file_count="multiple",
                             file_types=UPLOAD_TYPES,
+                            height=150,
                             elem_id="upload",
                         )
                         update = gr.Button("Update index", variant="primary", elem_id="update")
@@ -497,8 +498,11 @@ def launch(
     port: int = 7860,
     auth: str | tuple[str, str] | None = None,
     **kwargs: Any,
-) -> None:
-    """Serve the app (blocking). `auth` ("user:password", else env RAG_AUTH) asks for a login."""
+) -> gr.Blocks:
+    """Serve the app (blocking unless `prevent_thread_lock=True`); returns it.
+
+    `auth` ("user:password", else the environment's RAG_AUTH) asks for a login first.
+    """
     login = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
     if host not in ("127.0.0.1", "localhost", "::1") and login is None:
         print(
@@ -506,6 +510,6 @@ def launch(
             "(add --auth user:password or set RAG_AUTH)",
             file=sys.stderr,
         )
-    build_app(pipeline).launch(
-        server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs}
-    )
+    app = build_app(pipeline)
+    app.launch(server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs})
+    return app

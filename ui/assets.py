@@ -50,12 +50,14 @@ span.note { font-size: .85em; opacity: .8; }
 .articles table { font-size: .88em; }
 .articles td { overflow-wrap: break-word; }
 .articles td.title { min-width: 10em; }
-.articles td code { font-size: .9em; word-break: break-all; }
+.articles td code { font-size: .9em; white-space: nowrap; }
 .articles td.date { white-space: nowrap; }
-#status table, .articles table { border: none !important; }
+#status table, .articles table, #status tr, .articles tr { border: none !important; }
 #chat .bubble-wrap, #chat .message { overflow-wrap: anywhere; }
+/* Gradio prefixes the selectors inside @media with ".contain", which .main is outside of */
+.gradio-container .main.app { padding-left: clamp(8px, 3vw, 32px) !important;
+  padding-right: clamp(8px, 3vw, 32px) !important; }
 @media (max-width: 640px) {
-  .gradio-container .main.app { padding-left: 10px !important; padding-right: 10px !important; }
   .articles td.id { display: none; }
   .articles th.id { display: none; }
   .card { padding: .5em .6em; }

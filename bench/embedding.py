@@ -1,0 +1,153 @@
+"""Embedding: chunks per second by backend and batch size, one-question latency, and retrieval
+quality per backend on ../shared/eval (Hit@k / MRR with rag.evaluate).
+
+    python -m bench.embedding --texts 256 --quality
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import EVAL, NEWS, WORK, chunk_texts, log, news_articles, percentiles, save
+from rag import embed
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+BATCHES = (8, 16, 32, 64, 128)
+
+
+def sample_texts(n: int, seed: int = 0) -> list[str]:
+    """`n` chunk texts of the news corpus, drawn at random (so of typical lengths)."""
+    records = news_articles()
+    rng = np.random.default_rng(seed)
+    texts = chunk_texts([records[i] for i in rng.choice(len(records), 200, replace=False)])
+    return [texts[i] for i in rng.choice(len(texts), min(n, len(texts)), replace=False)]
+
+
+def questions(limit: int | None = None) -> list[str]:
+    return [json.loads(line)["question"] for line in open(NEWS / "dev.jsonl") if line.strip()][
+        :limit
+    ]
+
+
+def speed(
+    texts: list[str], backends: tuple[str, ...], batches: tuple[int, ...], repeats: int = 2
+) -> list[dict[str, Any]]:
+    """Chunks/s of `embedder.encode` over `texts` for each backend and batch size (median)."""
+    rows = []
+    chars = sum(map(len, texts))
+    qs = questions()
+    for backend in backends:
+        e = embed.load(batch_size=32, backend=backend, cache_dir=WORK / "models")
+        e.encode(texts[:16])  # warm-up
+        for b in batches:
+            e.batch_size = b  # type: ignore[attr-defined]
+            runs = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                e.encode(texts)
+                runs.append(time.perf_counter() - t)
+            s = float(np.median(runs))
+            rows.append(
+                {
+                    "backend": backend,
+                    "batch_size": b,
+                    "seconds": round(s, 2),
+                    "runs": [round(r, 2) for r in runs],
+                    "chunks_per_s": round(len(texts) / s, 1),
+                    "chars_per_s": round(chars / s),
+                }
+            )
+            log(f"embedding: {backend} batch {b}: {rows[-1]['chunks_per_s']} chunks/s")
+        times = []
+        for q in qs * 2:
+            t = time.perf_counter()
+            e.encode([q])
+            times.append(time.perf_counter() - t)
+        rows.append({"backend": backend, "query": percentiles(times)})
+        del e
+    return rows
+
+
+def small_news_corpus(path: Path, others: int = 300, seed: int = 0) -> Path:
+    """Gold articles of the dev questions plus `others` articles of the same weeks, as JSONL."""
+    if path.is_file():
+        return path
+    gold = {
+        d
+        for line in open(NEWS / "dev.jsonl")
+        if line.strip()
+        for d in json.loads(line)["gold_doc_ids"]
+    }
+    records = news_articles(dev_weeks=True)
+    rest = [r for r in records if r["doc_id"] not in gold]
+    rng = np.random.default_rng(seed)
+    keep = [r for r in records if r["doc_id"] in gold] + [
+        rest[i] for i in rng.choice(len(rest), min(others, len(rest)), replace=False)
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt") as f:
+        for r in keep:
+            f.write(json.dumps(r) + "\n")
+    return path
+
+
+def quality(
+    backends: tuple[str, ...], batch_size: int = 32, news_others: int = 300
+) -> list[dict[str, Any]]:
+    """Hit@k / MRR per backend: SQuAD 2.0 dev (all questions) and news dev (gold + distractors)."""
+    from rag import Pipeline, Settings
+    from rag.evaluate import load_questions, run
+
+    sets = {
+        "squad2": (EVAL / "squad2" / "paragraphs.jsonl.gz", EVAL / "squad2" / "dev.jsonl", None),
+        "news-small": (
+            small_news_corpus(WORK / f"news-small-{news_others}.jsonl.gz", news_others),
+            NEWS / "dev.jsonl",
+            "question_date",
+        ),
+    }
+    rows = []
+    for backend in backends:
+        e = embed.load(batch_size=batch_size, backend=backend, cache_dir=WORK / "models")
+        for name, (corpus, qfile, as_of) in sets.items():
+            s = Settings.load(
+                env={}, index_dir=WORK / f"quality-{name}-{backend}", batch_size=batch_size
+            )
+            p = Pipeline(s, e)
+            t = time.perf_counter()
+            if p.stale([corpus]):
+                report = p.build([corpus])
+                log(f"quality: {name} {backend}: {report.chunks} chunks in {report.seconds:.0f} s")
+            build_s = time.perf_counter() - t
+            qs = load_questions(qfile, as_of_field=as_of)
+            summary = run(p, qs, k=10, progress=False).summary
+            keep = {k: v for k, v in summary.items() if k.startswith(("hit@", "mrr", "ndcg", "n"))}
+            rows.append({"backend": backend, "set": name, "build_s": round(build_s, 1), **keep})
+            log(f"quality: {name} {backend}: {keep}")
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--texts", type=int, default=256)
+    ap.add_argument("--backends", nargs="+", default=list(BACKENDS))
+    ap.add_argument("--batches", type=int, nargs="+", default=list(BATCHES))
+    ap.add_argument("--quality", action="store_true", help="also build and evaluate per backend")
+    args = ap.parse_args()
+    texts = sample_texts(args.texts)
+    out: dict[str, Any] = {"texts": len(texts), "chars": sum(map(len, texts))}
+    out["speed"] = speed(texts, tuple(args.backends), tuple(args.batches))
+    if args.quality:
+        out["quality"] = quality(tuple(b for b in args.backends if b != "onnx"))
+    save("embedding", out)
+
+
+if __name__ == "__main__":
+    main()

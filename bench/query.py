@@ -1,0 +1,116 @@
+"""Query latency: `search` and `ask` (extractive), warm, on a news index; p50/p95 over the dev
+questions and variations of them, with the time split by stage, measured by calling the
+stages one by one: embed query, filter, dense search, keyword search, fusion (the rest of
+`Retriever.search`: fusion, de-duplication, loading the passages) and answer.
+
+    python -m bench.query --index /tmp/news/index
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import BASELINE, NEWS, WORK, log, memory, percentiles, save
+from rag import Pipeline, Settings, embed
+from rag.answer import extractive
+
+
+def question_set() -> list[tuple[str, date | None]]:
+    """The dev questions asked on their dates, plus two variations of each (>= 100 in all)."""
+    out: list[tuple[str, date | None]] = []
+    for line in open(NEWS / "dev.jsonl"):
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        q, day = rec["question"], date.fromisoformat(rec["question_date"])
+        out.append((q, day))
+        out.append((q.lower().rstrip("?"), None))  # no date filter, lower case, no mark
+        words = q.split()
+        out.append(("In the news: " + " ".join(words[: max(4, len(words) // 2)]), day))
+    return out
+
+
+def _t(fn: Any, *a: Any, **kw: Any) -> tuple[Any, float]:
+    t = time.perf_counter()
+    out = fn(*a, **kw)
+    return out, time.perf_counter() - t
+
+
+def run(index_dir: Path, backend: str, rounds: int = 1) -> dict[str, Any]:
+    s = Settings.load(env={}, index_dir=index_dir, backend=backend)
+    emb = embed.load(s.model, s.batch_size, backend, WORK / "models")
+    p = Pipeline(s, emb)
+    loaded = p.load()
+    r = loaded.retriever
+    qs = question_set()
+    log(f"query: {len(qs)} questions on {index_dir} ({loaded.manifest.chunks:,} chunks)")
+    for q, day in qs:  # warm-up: first touches of the index, caches, lazy imports
+        p.ask(q, as_of=day)
+    stages: dict[str, list[float]] = {
+        k: [] for k in ("embed", "filter", "dense", "keyword", "fusion", "answer")
+    }
+    ends: dict[str, list[float]] = {"search": [], "ask": []}
+    for _ in range(rounds):
+        for q, day in qs:
+            settings = s.with_(as_of=day)
+            _, t = _t(p.search, q, as_of=day)
+            ends["search"].append(t)
+            _, t = _t(p.ask, q, as_of=day)
+            ends["ask"].append(t)
+            qvec, t_embed = _t(emb.encode, [q])
+            qvec = qvec[0]
+            mask, t_filter = _t(r.allowed, settings)
+            allowed = None if mask is None else np.flatnonzero(mask)
+            _, t_dense = _t(r.vectors.search, qvec, settings.pool, allowed)
+
+            def keyword(q: str = q, mask: Any = mask, pool: int = settings.pool) -> Any:
+                scores = r.keywords.scores(q)
+                if mask is not None:
+                    scores = np.where(mask, scores, 0.0)
+                n = min(pool, int(np.count_nonzero(scores)))
+                return np.argpartition(-scores, n - 1)[:n] if n else scores[:0]
+
+            _, t_kw = _t(keyword)
+            hits, t_search = _t(r.search, q, qvec, settings)
+            _, t_answer = _t(extractive, q, qvec, hits, emb.encode, min_score=s.min_score)
+            stages["embed"].append(t_embed)
+            stages["filter"].append(t_filter)
+            stages["dense"].append(t_dense)
+            stages["keyword"].append(t_kw)
+            stages["fusion"].append(max(0.0, t_search - t_filter - t_dense - t_kw))
+            stages["answer"].append(t_answer)
+    out = {
+        "index": str(index_dir),
+        "backend": getattr(emb, "backend", backend),
+        "index_type": loaded.manifest.index_type,
+        "chunks": loaded.manifest.chunks,
+        "questions": len(qs),
+        "rounds": rounds,
+        "search": percentiles(ends["search"]),
+        "ask": percentiles(ends["ask"]),
+        "stages": {k: percentiles(v) for k, v in stages.items()},
+        "baseline_similarity_search_p50_ms": BASELINE["similarity_search_p50_ms"],
+        "rss_mb": memory()["rss_mb"],
+    }
+    log(f"query: search p50 {out['search']['p50_ms']} ms, ask p50 {out['ask']['p50_ms']} ms")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--index", type=Path, default=WORK / "news-index")
+    ap.add_argument("--backend", default="auto")
+    ap.add_argument("--rounds", type=int, default=1)
+    args = ap.parse_args()
+    save("query", run(args.index, args.backend, args.rounds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""The worked examples in docstrings stay true."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["rag.answer", "rag.chunk", "rag.config", "rag.retrieve", "rag.when", "ui.render"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0
