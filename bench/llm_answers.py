@@ -23,9 +23,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.check import split  # noqa: E402
+from rag.check import check, split  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.evaluate import (  # noqa: E402
+    answer_contains,
     exact_match,
     load_questions,
     normalize_answer,
@@ -48,6 +49,7 @@ def score(answer: Answer, golds: tuple[str, ...], in_gold: bool) -> dict[str, An
         "refused": answer.refused,
         "em": exact_match(pred, golds),
         "f1": token_f1(pred, golds),
+        "contains": float(answer_contains(pred, golds)),
         "citations": len(cites),
         "citations_with_answer": sum(cites) if in_gold else None,
         "sentences": n_sent,
@@ -93,6 +95,19 @@ def main() -> None:
                 first = time.perf_counter() - t0
         total = time.perf_counter() - t0
         assert gen is not None
+        sents = []  # per sentence of the final text: for re-scoring at another min_support
+        if gen.llm and not gen.refused:
+            at0 = check(
+                gen.text,
+                {h.rank: h for h in gen.hits[: s.llm_passages]},
+                p.embedder.encode,
+                0.0,
+                attribute=False,
+            )
+            sents = [
+                {"cited": x.cited, "similarity": round(x.similarity, 4), "missing": x.missing}
+                for x in at0.sentences
+            ]
         row = {
             "id": q.id,
             "question": q.question,
@@ -101,6 +116,7 @@ def main() -> None:
             "llm": {
                 **score(gen, q.answers, in_gold[q.id]),
                 "text": gen.text,
+                "checked": sents,
                 "ttft": first,
                 "seconds": total,
             },
@@ -121,6 +137,7 @@ def main() -> None:
             "n": len(r),
             "em": 100 * statistics.mean(x["em"] for x in r),
             "f1": 100 * statistics.mean(x["f1"] for x in r),
+            "contains": 100 * statistics.mean(x["contains"] for x in r),
             "refused": sum(x["refused"] for x in r),
             "citation_precision": sum(x["citations_with_answer"] for x in cited)
             / max(1, sum(x["citations"] for x in cited)),

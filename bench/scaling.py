@@ -72,11 +72,16 @@ def synthetic(n: int, queries: int = 0, seed: int = 1) -> tuple[np.ndarray, np.n
     articles = noisy(leaves[rng.integers(n_leaves, size=n_articles)], ARTICLE_SPREAD)
     weight = rng.exponential(size=n_articles)
     weight /= weight.sum()
-    out = np.empty((n + queries, DIM), np.float32)
-    for lo in range(0, n + queries, 100_000):
-        hi = min(n + queries, lo + 100_000)
-        out[lo:hi] = noisy(articles[rng.choice(n_articles, hi - lo, p=weight)], POINT_SPREAD)
-    return out[:n], out[n:]
+
+    def draw(m: int) -> np.ndarray:
+        out = np.empty((m, DIM), np.float32)
+        for lo in range(0, m, 100_000):
+            hi = min(m, lo + 100_000)
+            out[lo:hi] = noisy(articles[rng.choice(n_articles, hi - lo, p=weight)], POINT_SPREAD)
+        return out
+
+    base = draw(n)
+    return base, draw(queries)
 
 
 def dataset(n: int, queries: int) -> tuple[Path, Path, Path]:
@@ -186,7 +191,7 @@ def child(n: int, kind: str, queries: int) -> dict[str, Any]:
                 "knob": knob,
                 "rerank": rerank,
                 "p50_ms": percentiles(times)["p50_ms"],
-                "recall_at_10": round(_recall(found, gt), 4),
+                "recall_at_10": round(_recall(found, gt[: len(found)]), 4),
             }
         )
     row["sweep"] = sweep

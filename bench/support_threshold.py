@@ -106,6 +106,15 @@ def news_pairs() -> tuple[list[tuple[str, Hit, int]], list[tuple[str, Hit, int]]
             d = json.loads(line)
             if d["week"] in weeks:
                 docs[d["doc_id"]] = d
+    words_of: dict[str, list[tuple[int, set[str]]]] = {}  # doc_id -> (sentence start, words)
+
+    def sentence_words(d: dict) -> list[tuple[int, set[str]]]:
+        if d["doc_id"] not in words_of:
+            words_of[d["doc_id"]] = [
+                (s, content_words(d["text"][s:e])) for s, e in sentences(d["text"])
+            ]
+        return words_of[d["doc_id"]]
+
     pairs, wrong = [], []
     for q in qs:
         ans = q["answers"][0].strip(' “”"')
@@ -125,8 +134,8 @@ def news_pairs() -> tuple[list[tuple[str, Hit, int]], list[tuple[str, Hit, int]]
         for d in docs.values():
             if d["week"] != q["week"] or d["doc_id"] in q["gold_doc_ids"] or ans in d["text"]:
                 continue
-            for s, e in sentences(d["text"]):
-                score = len(words & content_words(d["text"][s:e]))
+            for s, sw in sentence_words(d):
+                score = len(words & sw)
                 if best is None or score > best[0]:
                     best = (score, d, s)
         if best is not None:

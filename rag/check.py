@@ -9,6 +9,8 @@ A sentence is supported when every number, date and name in it appears in the pa
 cites (their text, title, outlet or publication date) and it is close (cosine similarity of the
 embedding model's vectors, at least `threshold`) to one of their sentences. The supporting
 sentence of a citation is the cited passage's sentence most similar to the answer sentence.
+A sentence the model left uncited is given the passage that passes this test for it, if any
+(small models often forget the markers); otherwise it stays uncited and unsupported.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from .types import Citation, Hit
 
 Encode = Callable[[Sequence[str]], np.ndarray]
 
-# "[1]", "[1, 2]", "[1][3]" (each group matched separately), with the white space before it
-_CITE = re.compile(r"(\s*)\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# "[1]", "[1, 2]", "[1][3]", "[1], [2] and [3]" (one run), with the white space before it
+_CITE = re.compile(
+    r"(\s*)\[(\d+(?:\s*[,;]\s*\d+)*)\](?:(?:\s*(?:,|;|and|&)?\s*)\[\d+(?:\s*[,;]\s*\d+)*\])*"
+)
 # a sentence ends at . ! or ? (closing quotes allowed) and the citations right after it
 _END = re.compile(r"[.!?]+[\"'”’)]*((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*)(?=\s|$)")
 _ABBREV = frozenset(
@@ -76,6 +80,7 @@ class Sentence:
     supported: bool
     similarity: float  # best cosine similarity to a sentence of a cited passage (0 if none)
     missing: tuple[str, ...] = ()  # numbers/names not found in the cited passages
+    added: bool = False  # the model gave no citation; the check found this passage
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def _dates(text: str) -> set[str]:
 
 def markers(text: str) -> list[int]:
     """Every citation number in `text`, in order: "a [1, 2]. b [3]" -> [1, 2, 3]."""
-    return [int(n) for m in _CITE.finditer(text) for n in re.findall(r"\d+", m.group(2))]
+    return [int(n) for m in _CITE.finditer(text) for n in re.findall(r"\d+", m.group(0))]
 
 
 def strip_markers(text: str) -> str:
@@ -125,7 +130,7 @@ def clean(text: str, valid: Sequence[int] | set[int]) -> tuple[str, tuple[int, .
     dropped: list[int] = []
 
     def repl(m: re.Match[str]) -> str:
-        nums = list(dict.fromkeys(int(n) for n in re.findall(r"\d+", m.group(2))))
+        nums = list(dict.fromkeys(int(n) for n in re.findall(r"\d+", m.group(0))))
         dropped.extend(n for n in nums if n not in ok)
         kept = [n for n in nums if n in ok]
         return m.group(1) + "".join(f"[{n}]" for n in kept) if kept else ""
@@ -142,22 +147,23 @@ def split(text: str) -> list[tuple[int, int]]:
     ['Mr. Macron spoke. [1]', 'He left [2].']
     """
     spans = []
-    pos = 0
-    for m in _END.finditer(text):
-        before = re.search(r"(\w+)$", text[pos : m.start()])
-        word = before.group(1) if before else ""
-        if not m.group(1) and (word.lower() in _ABBREV or (len(word) == 1 and word.isupper())):
-            continue  # "Mr." or an initial, not the end of a sentence
-        spans.append((pos, m.end()))
-        pos = m.end()
-    spans.append((pos, len(text)))
+    for line in re.finditer(r"[^\n]+", text):  # a line break ends a sentence too
+        pos, end = line.start(), line.end()
+        for m in _END.finditer(text, pos, end):
+            before = re.search(r"(\w+)$", text[pos : m.start()])
+            word = before.group(1) if before else ""
+            if not m.group(1) and (word.lower() in _ABBREV or (len(word) == 1 and word.isupper())):
+                continue  # "Mr." or an initial, not the end of a sentence
+            spans.append((pos, m.end()))
+            pos = m.end()
+        spans.append((pos, end))
     out = []
     for s, e in spans:
         while s < e and text[s].isspace():
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
-        if strip_markers(text[s:e]):
+        if re.search(r"\w", strip_markers(text[s:e])):  # words, not just markers/punctuation
             out.append((s, e))
     return out
 
@@ -214,32 +220,68 @@ def check(
     hits: Mapping[int, Hit],
     encode: Encode,
     threshold: float,
+    *,
+    attribute: bool = True,
 ) -> Checked:
-    """Check every sentence of `text` against the passages `hits` (citation number -> hit)."""
+    """Check every sentence of `text` against the passages `hits` (citation number -> hit).
+
+    With `attribute`, a sentence the model left without a (valid) citation gets one, " [n]"
+    after it, when passage n backs it (its facts there, similarity at least `threshold`);
+    otherwise it stays uncited and unsupported.
+    """
     text, dropped = clean(text, set(hits))
     spans = split(text)
     claims = [strip_markers(text[s:e]) for s, e in spans]
     cited = [tuple(dict.fromkeys(markers(text[s:e]))) for s, e in spans]
 
-    # candidate supporting sentences of every cited passage (offsets into its article)
+    # candidate supporting sentences of the passages (offsets into their articles)
+    wanted = set(hits) if attribute and not all(cited) else {n for c in cited for n in c}
     cands: dict[int, list[tuple[int, int]]] = {}
-    for n in {n for c in cited for n in c}:
+    for n in sorted(wanted):
         h = hits[n]
         cands[n] = sentences(h.article.text, h.chunk.start, h.chunk.end) or [
             (h.chunk.start, h.chunk.end)
         ]
-    order = sorted(cands)
-    cand_texts = [hits[n].article.text[s:e] for n in order for s, e in cands[n]]
+    cand_texts = [hits[n].article.text[s:e] for n in cands for s, e in cands[n]]
     vecs = encode(claims + cand_texts) if claims else np.zeros((0, 1), np.float32)
     claim_vecs, cand_vecs = vecs[: len(claims)], vecs[len(claims) :]
     offset, pos = {}, 0
-    for n in order:
+    for n in cands:
         offset[n] = pos
         pos += len(cands[n])
 
+    def best(n: int, vec: np.ndarray) -> tuple[float, int]:
+        """(similarity, index) of passage n's sentence closest to `vec`."""
+        sims = cand_vecs[offset[n] : offset[n] + len(cands[n])] @ vec
+        j = int(np.argmax(sims))
+        return float(sims[j]), j
+
+    # sentences without a citation: cite the passage that backs them, if one does
+    added: set[int] = set()  # sentence indices
+    for i, (nums, claim) in enumerate(zip(cited, claims, strict=True)):
+        if not nums and attribute:
+            stated = facts(claim)
+            fits = [(best(n, claim_vecs[i])[0], n) for n in cands if stated <= known(hits[n])]
+            if fits and max(fits)[0] >= threshold:
+                cited[i] = (max(fits)[1],)
+                added.add(i)
+    out: list[str] = []
+    pos = shift = 0
+    for i, (s, e) in enumerate(spans):
+        start = s + shift
+        if i in added:
+            out += [text[pos:e], f" [{cited[i][0]}]"]
+            pos = e
+            shift += len(out[-1])
+        spans[i] = (start, e + shift)
+    out.append(text[pos:])
+    text = "".join(out)
+
     citations: list[Citation] = []
     verdicts: list[Sentence] = []
-    for (s, e), claim, nums, vec in zip(spans, claims, cited, claim_vecs, strict=True):
+    for i, ((s, e), claim, nums, vec) in enumerate(
+        zip(spans, claims, cited, claim_vecs, strict=True)
+    ):
         if not nums:
             verdicts.append(Sentence(s, e, (), False, 0.0))
             continue
@@ -248,16 +290,12 @@ def check(
         for n in nums:
             allowed |= known(hits[n])
         missing = tuple(sorted(stated - allowed))
-        best: dict[int, tuple[float, int]] = {}  # passage -> (similarity, candidate index)
-        for n in nums:
-            sims = cand_vecs[offset[n] : offset[n] + len(cands[n])] @ vec
-            j = int(np.argmax(sims))
-            best[n] = (float(sims[j]), j)
-        top = max(sim for sim, _ in best.values())
+        closest = {n: best(n, vec) for n in nums}  # passage -> (similarity, candidate index)
+        top = max(sim for sim, _ in closest.values())
         ok = not missing and top >= threshold
-        verdicts.append(Sentence(s, e, nums, ok, top, missing))
+        verdicts.append(Sentence(s, e, nums, ok, top, missing, i in added))
         for n in nums:
-            sim, j = best[n]
+            sim, j = closest[n]
             own = bool(stated & known(hits[n]))
             cs, ce = cands[n][j]
             citations.append(

@@ -35,7 +35,7 @@ class Settings:
     k: int = 5  # passages shown / cited
     mode: str = "hybrid"
     per_article: int = 2  # chunks of one article in the final list
-    pool: int = 100  # candidates per retriever before fusion
+    pool: int = 50  # candidates per retriever before fusion (30-100 measured equal)
     fusion: str = "weighted"  # hybrid: "rrf" (reciprocal rank) or "weighted" (score blend)
     rrf_k: int = 60
     dense_weight: float = 0.7  # weighted fusion: dense cosine share, the rest BM25 / best BM25
@@ -61,7 +61,8 @@ class Settings:
     llm_timeout: float = 120.0  # seconds to connect, and between streamed tokens
     llm_ctx: int = 4096  # context window of the local model, in tokens
     llm_max_tokens: int = 160  # answer length limit, in tokens
-    llm_passages: int = 4  # passages put in the prompt (prompt reading dominates on a CPU)
+    llm_passages: int = 3  # passages put in the prompt (prompt reading dominates on a CPU)
+    llm_threads: int = 0  # CPU threads of the local model (0 = llama-cpp-python's default)
     min_support: float = 0.45  # answer sentence vs its passage: cosine below this -> unsupported
 
     @classmethod

@@ -118,12 +118,13 @@ class OpenAICompatible:
                 with self._errors(), self._client() as client:
                     r = client.get(f"{self.base}/models")
                     self._check(r)
-                    data = r.json().get("data") or []
+                    payload = r.json()
             except _Dropped as e:
                 raise LLMError(
                     f"the connection to the LLM server at {self.base} dropped ({e.__cause__}); "
                     "check that the server is running, then ask again"
                 ) from e
+            data = (payload.get("data") if isinstance(payload, dict) else None) or []
             if not data or not isinstance(data[0], dict) or not data[0].get("id"):
                 raise LLMError(f"the LLM server at {self.base} lists no models; set RAG_LLM_MODEL")
             self._model = str(data[0]["id"])
@@ -260,7 +261,8 @@ class LlamaCpp:
         self.path = Path(path).expanduser()
         self.name = self.path.name
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads  # 0: llama-cpp-python's default (half the CPUs; all for
+        # reading the prompt); fewer than that is faster on a machine busy with other work
         self._llama: Any = None
         self._lock = threading.Lock()
 
@@ -279,12 +281,13 @@ class LlamaCpp:
                     "to a .gguf file"
                 )
             try:
+                threads: dict[str, Any] = (
+                    {"n_threads": self.n_threads, "n_threads_batch": self.n_threads}
+                    if self.n_threads
+                    else {}
+                )
                 self._llama = Llama(
-                    model_path=str(self.path),
-                    n_ctx=self.n_ctx,
-                    n_threads=self.n_threads,
-                    n_threads_batch=self.n_threads,
-                    verbose=False,
+                    model_path=str(self.path), n_ctx=self.n_ctx, verbose=False, **threads
                 )
             except (ValueError, RuntimeError, OSError) as e:
                 raise LLMError(
@@ -331,14 +334,14 @@ def from_settings(s: Settings) -> LLM:
     if s.llm_path:
         packaged = MODELS.get(s.llm_path)
         path = s.llm_dir.expanduser() / packaged.filename if packaged else Path(s.llm_path)
-        return LlamaCpp(path, n_ctx=s.llm_ctx)
+        return LlamaCpp(path, n_ctx=s.llm_ctx, n_threads=s.llm_threads)
     found = installed(s.llm_dir)
     if found is None:
         raise LLMError(
             "no LLM configured: set RAG_LLM_URL (an OpenAI-compatible server) or RAG_LLM_PATH "
             "(a .gguf file), or run `rag llm install`"
         )
-    return LlamaCpp(found, n_ctx=s.llm_ctx)
+    return LlamaCpp(found, n_ctx=s.llm_ctx, n_threads=s.llm_threads)
 
 
 # ---------------------------------------------------------------- `rag llm install`

@@ -136,3 +136,27 @@ def test_real_model_threshold_separates_paraphrase_from_drift(real_embedder) -> 
     drift = check("The council banned cars downtown [1].", hits, real_embedder.encode, threshold)
     assert para.sentences[0].supported, para.sentences[0]
     assert not drift.sentences[0].supported, drift.sentences[0]
+
+
+def test_uncited_sentence_gets_the_passage_that_backs_it(hits: dict[int, Hit]) -> None:
+    r = run("A cat can sleep sixteen hours. Mayor Thompson resigned.", hits)
+    assert r.text == "A cat can sleep sixteen hours. [2] Mayor Thompson resigned."
+    first, second = r.sentences
+    assert first.supported and first.added and first.cited == (2,)
+    assert r.text[first.start : first.end] == "A cat can sleep sixteen hours. [2]"
+    assert not second.supported and second.cited == () and not second.added
+    assert r.text[second.start : second.end] == "Mayor Thompson resigned."
+    assert [c.n for c in r.citations] == [2]
+    off = run("A cat can sleep sixteen hours.", hits).text
+    assert (
+        check(
+            "A cat can sleep sixteen hours.", hits, FakeEmbedder().encode, T, attribute=False
+        ).text
+        != off
+    )
+
+
+def test_runs_of_citations_are_one_group(hits: dict[int, Hit]) -> None:
+    r = run("Schools get the largest share. [1], [2] and [1]", hits)
+    assert r.text == "Schools get the largest share. [1][2]" and len(r.sentences) == 1
+    assert r.sentences[0].cited == (1, 2) and r.sentences[0].supported

@@ -7,7 +7,10 @@ import importlib
 
 import pytest
 
-MODULES = ["rag.answer", "rag.chunk", "rag.config", "rag.retrieve", "rag.when", "ui.render"]
+MODULES = [
+    "rag.answer", "rag.chunk", "rag.config", "rag.retrieve", "rag.when",
+    "ui.app", "ui.render", "ui.session", "ui.uploads",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -13,7 +13,7 @@ CSS = """
 .gradio-container { max-width: 1400px !important; }
 #cards .cards { max-width: 100%; }
 @media (min-width: 900px) {
-  #cards { max-height: calc(100vh - 120px); overflow-y: auto; padding-right: 4px; }
+  #cards { max-height: calc(100vh - 120px); overflow-y: auto !important; padding-right: 4px; }
 }
 .cards h3 { margin: 0 0 .2em; font-size: 1em; }
 .cards .asked { font-size: .85em; opacity: .7; margin-bottom: .6em; overflow-wrap: anywhere; }
@@ -114,7 +114,9 @@ JS = r"""
     if (!(d instanceof HTMLDetailsElement) || !d.open || !d.classList.contains('article')) return;
     const box = d.querySelector('.article-text');
     const mark = d.querySelector('.in-passage');
-    if (box && mark) box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - 24);
+    if (!box || !mark) return;
+    box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - 24);
+    box.scrollIntoView({block: 'nearest'});
   }, true);
 }
 """
