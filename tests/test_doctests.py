@@ -8,8 +8,15 @@ import importlib
 import pytest
 
 MODULES = [
-    "rag.answer", "rag.chunk", "rag.config", "rag.retrieve", "rag.when",
-    "ui.app", "ui.render", "ui.session", "ui.uploads",
+    "rag.answer",
+    "rag.chunk",
+    "rag.config",
+    "rag.retrieve",
+    "rag.when",
+    "ui.app",
+    "ui.render",
+    "ui.session",
+    "ui.uploads",
 ]
 
 
