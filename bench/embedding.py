@@ -48,11 +48,12 @@ def speed(
         e.encode(texts[:16])  # warm-up
         for b in batches:
             e.batch_size = b  # type: ignore[attr-defined]
-            runs = []
+            runs, cpus = [], []
             for _ in range(repeats):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 e.encode(texts)
                 runs.append(time.perf_counter() - t)
+                cpus.append(time.process_time() - c)
             s = float(np.median(runs))
             rows.append(
                 {
@@ -62,6 +63,7 @@ def speed(
                     "runs": [round(r, 2) for r in runs],
                     "chunks_per_s": round(len(texts) / s, 1),
                     "chars_per_s": round(chars / s),
+                    "chunks_per_cpu_s": round(len(texts) / float(np.median(cpus)), 2),
                 }
             )
             log(f"embedding: {backend} batch {b}: {rows[-1]['chunks_per_s']} chunks/s")

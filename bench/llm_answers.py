@@ -3,7 +3,7 @@ unsupported sentences, time to first token and total answer time (medians).
 
     .venv/bin/python bench/llm_answers.py --index /tmp/news/index \\
         --questions ../shared/eval/news/dev.jsonl --llm-path qwen2.5-coder-1.5b \\
-        --out bench/results/llm-news-dev.json
+        --out bench/results/llm-news-dev.json --rows /tmp/llm-news-dev-rows.json
 
 `--llm-path` takes a .gguf path or a `rag llm install` name; `--llm-url` a server instead.
 Citation precision: the share of citations whose passage contains a gold answer (normalised as
@@ -66,7 +66,13 @@ def main() -> None:
     ap.add_argument("--llm-url", default="")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--passages", type=int, default=None, help="RAG_LLM_PASSAGES")
-    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=None, help="summary JSON (figures only)")
+    ap.add_argument(
+        "--rows",
+        type=Path,
+        default=None,
+        help="per-question JSON (holds eval text: keep it out of the repository)",
+    )
     args = ap.parse_args()
 
     overrides = {"index_dir": args.index, "llm_path": args.llm_path, "llm_url": args.llm_url}
@@ -160,10 +166,12 @@ def main() -> None:
         "generated": summary("llm"),
         "rows": rows,
     }
-    print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=1))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    summary = {k: v for k, v in report.items() if k != "rows"}
+    print(json.dumps(summary, indent=1))
+    for path, data in ((args.out, summary), (args.rows, report)):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(data, indent=1, default=str) + "\n")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import uuid
@@ -46,7 +47,7 @@ CURRENT = "CURRENT"
 REBUILD = "run `rag index build` to rebuild it"
 
 
-EXACT_MAX = 200_000  # "auto": exact search up to this many vectors, HNSW above (bench/README.md)
+EXACT_MAX = 50_000  # "auto": exact search up to this many vectors, HNSW above (bench/README.md)
 HNSW_M = 32  # graph neighbours per node (2 * M on the bottom level)
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 64
@@ -296,6 +297,9 @@ class VectorIndex:
             raise IndexCorruptError(f"{npy}: cannot read the stored vectors; {REBUILD}") from e
         if stored.shape != (index.ntotal, index.d) or stored.dtype != np.float32:
             raise IndexCorruptError(f"{npy} does not match {path.name}; {REBUILD}")
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            # re-scoring reads ~50 scattered rows a query: no read-ahead around each one
+            stored._mmap.madvise(mmap.MADV_RANDOM)  # type: ignore[attr-defined]
         return cls(index, stored)
 
 

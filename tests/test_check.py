@@ -160,3 +160,9 @@ def test_runs_of_citations_are_one_group(hits: dict[int, Hit]) -> None:
     r = run("Schools get the largest share. [1], [2] and [1]", hits)
     assert r.text == "Schools get the largest share. [1][2]" and len(r.sentences) == 1
     assert r.sentences[0].cited == (1, 2) and r.sentences[0].supported
+
+
+def test_names_match_acronyms_with_dots_and_longer_forms() -> None:
+    h = {1: hit("The U.S. and the European Union agreed on Iranian oil.", 1, "d")}
+    r = run("The US and Europe agreed on Iran oil [1].", h)
+    assert r.sentences[0].missing == ()

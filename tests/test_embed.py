@@ -115,3 +115,16 @@ def test_pipeline_with_the_int8_backend_answers_like_torch(
     question = "Which countries lead the work on security guarantees for Ukraine?"
     assert p.ask(question).citations
     assert p.search(question)[0].chunk.id == seed_pipeline.search(question)[0].chunk.id
+
+
+def test_batches_keep_order_size_and_similar_lengths() -> None:
+    class Enc:
+        def __init__(self, n: int) -> None:
+            self.ids = [0] * n
+
+    lengths = [3, 4, 5, 12, 13, 14, 15, 16, 60, 61]
+    got = embed.batches([Enc(n) for n in lengths], size=3)
+    assert [len(e.ids) for b in got for e in b] == lengths  # nothing lost or reordered
+    assert all(len(b) <= 3 for b in got)
+    assert all(len(b[-1].ids) <= 1.25 * len(b[0].ids) + 4 for b in got)
+    assert [len(b) for b in got] == [3, 3, 2, 2]
