@@ -29,7 +29,7 @@ from pathlib import Path
 
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -71,14 +71,11 @@ class SentenceTransformerEmbedder:
         self.name = model
         self.batch_size = batch_size
         self.backend = "torch"
-        try:
+        with _loading(
+            f"embedding model {model!r}",
+            "give a local path or a sentence-transformers model name with --model / RAG_MODEL",
+        ):
             self.model = SentenceTransformer(resolve(model), device="cpu")
-        except Exception as e:  # the library raises many kinds (OSError, HF errors, ValueError)
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ModelError(
-                f"cannot load embedding model {model!r} ({first[:200]}); "
-                "give a local path or a sentence-transformers model name with --model / RAG_MODEL"
-            ) from e
         dim = self.model.get_embedding_dimension()
         if dim is None:
             raise ModelError(f"model {model!r} does not report an embedding size; use another")
@@ -341,6 +338,16 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+@contextlib.contextmanager
+def _loading(what: str, hint: str) -> Iterator[None]:
+    """Turn any failure to load a model into a one-line ModelError saying what to do."""
+    try:
+        yield
+    except Exception as e:  # the library raises many kinds (OSError, HF errors, ValueError)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"cannot load {what} ({first[:200]}); {hint}") from e
+
+
 class Reranker(Protocol):
     """Scores (question, passage) pairs; higher is more relevant."""
 
@@ -353,14 +360,11 @@ class CrossEncoderReranker:
     def __init__(self, model: str) -> None:
         from sentence_transformers import CrossEncoder
 
-        try:
+        with _loading(
+            f"reranker {model!r}",
+            "give a local path or a CrossEncoder model name with RAG_RERANKER, or unset it",
+        ):
             self.model = CrossEncoder(model, device="cpu")
-        except Exception as e:  # the library raises many kinds (OSError, HF errors, ValueError)
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ModelError(
-                f"cannot load reranker {model!r} ({first[:200]}); give a local path or a "
-                "CrossEncoder model name with RAG_RERANKER, or unset it"
-            ) from e
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
         if not passages:
