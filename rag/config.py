@@ -31,7 +31,7 @@ class Settings:
     chunk_overlap: int = 100
     batch_size: int = 16  # chunks per model call: measured best for onnx-int8 (bench/README.md)
     backend: str = "auto"  # onnx-int8 where onnxruntime is installed, else torch
-    index_type: str = "auto"  # exact up to 50,000 chunks (index.EXACT_MAX), then HNSW
+    index_type: str = "auto"  # exact up to 50,000 chunks (index.EXACT_MAX), then IVF
     k: int = 5  # passages shown / cited
     mode: str = "hybrid"
     per_article: int = 2  # chunks of one article in the final list

@@ -97,10 +97,10 @@ def test_tiny_inputs_and_empty_filters() -> None:
         assert list(vi.search(x[0], 10, np.array([2]))[1]) == [2]
 
 
-def test_auto_is_exact_up_to_the_threshold_then_hnsw() -> None:
+def test_auto_is_exact_up_to_the_threshold_then_ivf() -> None:
     assert choose(rag_index.EXACT_MAX) == "flat"
-    assert choose(rag_index.EXACT_MAX + 1) == "hnsw"
-    assert choose(10, "ivf") == "ivf"
+    assert choose(rag_index.EXACT_MAX + 1) == "ivf"
+    assert choose(10, "hnsw") == "hnsw"
     with pytest.raises(ConfigError, match="index type"):
         choose(10, "annoy")
     with pytest.raises(ConfigError, match="index_type"):

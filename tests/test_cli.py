@@ -82,3 +82,72 @@ def test_build_ask_search_json(tmp_path: Path) -> None:
     assert len(hits) == 2 and hits[0]["rank"] == 1
     empty = runner.invoke(main, ["ask", "   ", "--index", ix])
     assert empty.exit_code == 1 and "question is empty" in empty.output
+
+
+@pytest.mark.slow
+def test_eval_builds_from_corpus_scores_and_writes_a_report(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ix = str(tmp_path / "ix")
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps(
+            {
+                "doc_id": "seed",
+                "title": "Rutte on guarantees",
+                "published": "2025-08-19",
+                "text": next(seeds.glob("*.txt")).read_text().split("\n", 1)[1],
+            }
+        )
+        + "\n"
+        + json.dumps({"doc_id": "other", "text": "Tomatoes grow well in warm summers."})
+        + "\n"
+    )
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "1",
+                "question": "Who leads the security guarantees work?",
+                "gold_doc_ids": ["seed"],
+                "answers": ["Keir Starmer"],
+                "day": "2025-08-20",
+            }
+        )
+        + "\n"
+    )
+    out = tmp_path / "report.json"
+    args = [
+        "eval",
+        "--questions",
+        str(questions),
+        "--corpus",
+        str(corpus),
+        "--index",
+        ix,
+        "--as-of-field",
+        "day",
+        "--answers",
+        "--out",
+        str(out),
+    ]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    report = json.loads(out.read_text())
+    assert report["n"] == 1 and report["hit@1"] == 1.0 and report["mrr@10"] == 1.0
+    for key in (
+        "hit@5",
+        "hit@10",
+        "ndcg@10",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "em",
+        "f1",
+        "answer_contains",
+        "refusal_precision",
+        "refusal_recall",
+    ):
+        assert key in report
+    assert report["questions"][0]["ranked"][0] == "seed"
+    again = runner.invoke(main, args)  # same corpus and settings: the index is reused
+    assert again.exit_code == 0 and "indexed" not in again.output

@@ -156,15 +156,17 @@ def test_update_counts_and_remove_stays_removed(fake_pipeline: Pipeline, corpus:
 
 def test_time_expression_narrows_the_dates_when_asked(fake_pipeline: Pipeline) -> None:
     # cats.txt is from 2024-03-01, rockets.txt from 2024-05-10
-    hits = fake_pipeline.search("what happened in March", time_window="filter",
-                                as_of=date(2024, 6, 1), mode="dense")
+    hits = fake_pipeline.search(
+        "what happened in March", time_window="filter", as_of=date(2024, 6, 1), mode="dense"
+    )
     assert hits and all(h.article.published == date(2024, 3, 1) for h in hits)
 
 
 def test_recency_prior_prefers_newer_articles(fake_pipeline: Pipeline) -> None:
     q = "cats rocket"  # matches both articles about equally
     old = fake_pipeline.search(q, recency_weight=0.0, mode="bm25", per_article=1)
-    new = fake_pipeline.search(q, recency_weight=1.0, recency_days=1, mode="bm25",
-                               per_article=1, as_of=date(2024, 5, 11))
+    new = fake_pipeline.search(
+        q, recency_weight=1.0, recency_days=1, mode="bm25", per_article=1, as_of=date(2024, 5, 11)
+    )
     assert new[0].article.published == date(2024, 5, 10)
     assert {h.article.doc_id for h in old} >= {h.article.doc_id for h in new[:2]}
