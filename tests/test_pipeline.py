@@ -170,3 +170,22 @@ def test_recency_prior_prefers_newer_articles(fake_pipeline: Pipeline) -> None:
     )
     assert new[0].article.published == date(2024, 5, 10)
     assert {h.article.doc_id for h in old} >= {h.article.doc_id for h in new[:2]}
+
+
+def test_updates_give_the_same_results_as_a_fresh_build(
+    fake_pipeline: Pipeline, corpus: Path, tmp_path: Path
+) -> None:
+    (corpus / "owls.txt").write_text("date 2024-06-01\nOwls hunt at night in the forest.")
+    fake_pipeline.update()
+    (corpus / "cats.txt").write_text("date 2024-03-02\nCats now sleep less, owners report.")
+    fake_pipeline.update()
+    (corpus / "budget.md").unlink()
+    fake_pipeline.update()
+    fresh = Pipeline(fake_pipeline.settings.with_(index_dir=tmp_path / "fresh"), FakeEmbedder())
+    fresh.build([corpus])
+    for q in ["owls hunt", "cats sleep", "rocket launch", "council budget"]:
+        a, b = fake_pipeline.search(q, k=5), fresh.search(q, k=5)
+        assert [(h.article.doc_id, h.chunk.start) for h in a] == [
+            (h.article.doc_id, h.chunk.start) for h in b
+        ]
+        assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-6)
