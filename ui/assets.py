@@ -28,6 +28,7 @@ CSS = """
 .card-head { line-height: 1.3; }
 .card-head .n { color: #2563eb; }
 .card .meta { font-size: .85em; opacity: .75; margin: .2em 0 .4em; }
+.card .also { font-size: .85em; opacity: .8; margin: .3em 0 0; }
 .card .warn { font-size: .85em; color: #b91c1c; margin: .2em 0 .4em; }
 .card .passage, .card .article-text { white-space: pre-wrap; font-size: .92em; }
 .card .article-text { max-height: 24em; overflow-y: auto; margin-top: .4em; padding: .4em;

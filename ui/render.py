@@ -191,10 +191,27 @@ def card(
         f'<div class="meta">{_meta(a, scores or f"score {hit.similarity:.2f}")}</div>'
         f"{warn}"
         f'<div class="passage">{highlight(c.text, local)}</div>'
+        f"{also_html(hit)}"
         f'<details class="article"><summary>Open article</summary>'
         f'<div class="article-text">{_article_html(a.text, (c.start, c.end), support)}</div>'
         "</details></div>"
     )
+
+
+def also_html(hit: Hit) -> str:
+    """ "Also reported by …": the near-duplicate copies of the hit's article, escaped.
+
+    >>> from rag.types import Article, Chunk
+    >>> a, b = Article("a", "T", "x"), Article("b", "T <copy>", "x", source="bbc.co.uk")
+    >>> also_html(Hit(Chunk(0, "a", 0, 1, "x"), a, 0.0, also=(b,)))
+    '<div class="also">Also reported by: bbc.co.uk (T &lt;copy&gt;)</div>'
+    """
+    if not hit.also:
+        return ""
+    names = ", ".join(
+        f"{esc(o.source or 'unknown outlet')} ({esc(o.title[:80])})" for o in hit.also
+    )
+    return f'<div class="also">Also reported by: {names}</div>'
 
 
 def _article_html(text: str, passage: tuple[int, int], support: Sequence[tuple[int, int]]) -> str:
