@@ -116,6 +116,10 @@ class Store:
         # article row -> row of its near-duplicate group's canonical article
         self.canonical = np.array([r[4] for r in arts], dtype=np.int64)
         self.chunk_is_canonical = (self.canonical == np.arange(len(arts)))[self.chunk_article]
+        self.groups: dict[int, list[int]] = {}  # canonical row -> rows of its group (size > 1)
+        for row in np.flatnonzero(self.canonical != np.arange(len(arts))):
+            lead = int(self.canonical[row])
+            self.groups.setdefault(lead, [lead]).append(int(row))
         if any(r[0] != i for i, r in enumerate(chunks)):
             raise IndexCorruptError(f"{path}: chunk ids are not contiguous; run `rag index build`")
 
@@ -173,7 +177,7 @@ class Store:
         row = self.row_of.get(doc_id)
         if row is None:
             return []
-        others = [int(r) for r in np.flatnonzero(self.canonical == self.canonical[row]) if r != row]
+        others = [r for r in self.groups.get(int(self.canonical[row]), []) if r != row]
         if not others:
             return []
         marks = ",".join("?" * len(others))
