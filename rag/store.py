@@ -115,7 +115,6 @@ class Store:
         self.chunk_article = np.array([r[1] for r in chunks], dtype=np.int64)
         # article row -> row of its near-duplicate group's canonical article
         self.canonical = np.array([r[4] for r in arts], dtype=np.int64)
-        self.chunk_is_canonical = (self.canonical == np.arange(len(arts)))[self.chunk_article]
         self.groups: dict[int, list[int]] = {}  # canonical row -> rows of its group (size > 1)
         for row in np.flatnonzero(self.canonical != np.arange(len(arts))):
             lead = int(self.canonical[row])
