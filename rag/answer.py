@@ -36,15 +36,20 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
         out.append((pos, m.end(1) if m.group(1) is not None else m.start()))
         pos = m.end()
     out.append((pos, end))
-    spans = []
-    for s, e in out:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e - s >= 3:
-            spans.append((s, e))
-    return spans
+    return [(s, e) for s, e in (trim(text, s, e) for s, e in out) if e - s >= 3]
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span `text[start:end]` without surrounding white space.
+
+    >>> trim("  hi  ", 0, 6)
+    (2, 4)
+    """
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def content_words(text: str) -> set[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer import _STOP, sentences
+from .answer import _STOP, sentences, trim
 from .types import Citation, Hit
 
 Encode = Callable[[Sequence[str]], np.ndarray]
@@ -159,15 +159,9 @@ def split(text: str) -> list[tuple[int, int]]:
             spans.append((pos, m.end()))
             pos = m.end()
         spans.append((pos, end))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if re.search(r"\w", strip_markers(text[s:e])):  # words, not just markers/punctuation
-            out.append((s, e))
-    return out
+    trimmed = (trim(text, s, e) for s, e in spans)
+    # words, not just markers/punctuation
+    return [(s, e) for s, e in trimmed if re.search(r"\w", strip_markers(text[s:e]))]
 
 
 def facts(sentence: str) -> set[str]:
