@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .types import Article
@@ -34,14 +32,6 @@ def spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
         # the next chunk starts at most `overlap` characters before this one ends
         cursor = max(start + 1, start + len(piece) - overlap)
     return out
-
-
-def chunk_articles(
-    articles: Iterable[Article], size: int, overlap: int
-) -> Iterator[tuple[Article, list[tuple[int, int]]]]:
-    """Each article with its chunk spans (articles with no text get none)."""
-    for a in articles:
-        yield a, spans(a.text, size, overlap) if a.text.strip() else []
 
 
 def embed_text(article: Article, start: int, end: int) -> str:

@@ -125,13 +125,6 @@ class Store:
     def __len__(self) -> int:
         return len(self.chunk_article)
 
-    def article(self, doc_id: str) -> Article | None:
-        with self._lock:
-            row = self.con.execute(
-                f"SELECT {COLUMNS} FROM articles WHERE doc_id = ?", (doc_id,)
-            ).fetchone()
-        return _article(row) if row else None
-
     def articles(self) -> list[Article]:
         """Every article, in row order (texts included)."""
         with self._lock:
@@ -155,15 +148,6 @@ class Store:
             a = _article(tuple(art))
             by_id[cid] = (Chunk(cid, a.doc_id, start, end, a.text[start:end]), a)
         return [by_id[i] for i in ids if i in by_id]
-
-    def chunk_texts(self) -> list[tuple[str, str]]:
-        """(title, passage) of every chunk in id order: what the keyword index reads."""
-        with self._lock:
-            rows = self.con.execute(
-                "SELECT a.title, substr(a.text, c.start + 1, c.end - c.start) "
-                "FROM chunks c JOIN articles a ON a.row = c.article ORDER BY c.id"
-            ).fetchall()
-        return [(t or "", p or "") for t, p in rows]
 
     def signatures(self) -> dict[str, np.ndarray]:
         """MinHash signature by content hash (for reuse by the next build)."""
