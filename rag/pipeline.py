@@ -68,6 +68,7 @@ class Pipeline:
         self.settings = settings
         self._embedder = embedder
         self._llm = llm
+        self._other_llms: dict[tuple[str, ...], LLM] = {}  # endpoints given per call (the chat)
         self._loaded: Loaded | None = None
         self._reranker: Reranker | None = None
         self._lock = threading.Lock()
@@ -475,6 +476,18 @@ class Pipeline:
             self._llm = from_settings(self.settings)
         return self._llm
 
+    def _model(self, s: Settings) -> LLM:
+        """The LLM for this call's settings: the configured one, or one made (once) for an
+        endpoint given per call, e.g. in the chat's settings panel."""
+        key = (s.llm_url, s.llm_model, s.llm_key, s.llm_path)
+        mine = self.settings
+        if key == (mine.llm_url, mine.llm_model, mine.llm_key, mine.llm_path):
+            return self.llm
+        with self._lock:
+            if key not in self._other_llms:
+                self._other_llms[key] = from_settings(s)
+            return self._other_llms[key]
+
     def ask_stream(
         self,
         question: str,
@@ -496,7 +509,7 @@ class Pipeline:
         problem = ""
         if self._generating(s, llm):
             try:
-                model = self.llm
+                model = self._model(s)
             except LLMError as e:
                 problem = str(e)
         standalone = q

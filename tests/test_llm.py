@@ -374,3 +374,69 @@ def test_cli_json_carries_the_check(cli_fake: None, monkeypatch: pytest.MonkeyPa
     assert data["llm"] == "fake-llm" and data["answer"] == "It was 99 dollars [1]."
     assert data["unsupported"] == [{"start": 0, "end": 22, "sentence": "It was 99 dollars [1]."}]
     assert data["citations"][0]["supported"] is False and data["standalone"] == data["question"]
+
+
+# ---------------------------------------------------------------- the chat with an LLM
+
+
+def test_chat_streams_the_llm_answer_then_shows_it_checked(fake_pipeline: Pipeline) -> None:
+    from ui.app import chat_turn
+
+    reply = "The council approved a budget of 12 million dollars [1]."
+    fake_pipeline._llm = FakeLLM(reply)
+    panel = (3, "hybrid", "", "", [], "LLM", "")
+    steps = list(chat_turn(fake_pipeline, "How big is the city budget?", [], [], *panel))
+    streamed = [h[-1]["content"] for h, cards, *_ in steps[1:-1]]
+    assert len(streamed) >= 3 and streamed[0] != streamed[-1]  # grows piece by piece
+    assert all(s.endswith("▍") for s in streamed)
+    assert all(cards is not None for _, cards, *_ in steps)  # cards: searching until the end
+    history, cards, _, held, _ = steps[-1]
+    assert 'class="cite"' in history[-1]["content"] and 'id="passage-1"' in cards
+    assert held[0].answer.llm == "fake-llm" and held[0].answer.text == reply
+
+
+def test_chat_follow_up_is_rewritten_and_shown(fake_pipeline: Pipeline) -> None:
+    from ui.app import chat_turn
+
+    fake_pipeline._llm = FakeLLM(
+        "The rocket launched from Florida on Tuesday [1].",
+        "The rocket launch in Florida",  # the rewrite of the follow-up
+        "It docks with the station on Friday [1].",
+    )
+    panel = (3, "hybrid", "", "", [], "LLM", "")
+    history, _, _, held, _ = list(
+        chat_turn(fake_pipeline, "When did the rocket launch?", [], [], *panel)
+    )[-1]
+    history, cards, _, held, _ = list(
+        chat_turn(fake_pipeline, "and when does it dock?", history, held, *panel)
+    )[-1]
+    second = held[1].answer
+    assert second.question == "and when does it dock?"
+    assert second.standalone == "The rocket launch in Florida"
+    assert "Searched for: The rocket launch in Florida" in history[-1]["content"]
+    rewrite_prompt = fake_pipeline._llm.seen[1][1].content  # type: ignore[union-attr]
+    assert "User: When did the rocket launch?" in rewrite_prompt
+    # without an LLM the rule adds the earlier question's key words
+    history, _, _, held, _ = list(
+        chat_turn(fake_pipeline, "When did the rocket launch?", [], [], 3, "hybrid")
+    )[-1]
+    history, *_ = list(chat_turn(fake_pipeline, "and the crew?", history, held, 3, "hybrid"))[-1]
+    assert "Searched for: and the crew? \\(rocket launch\\)" in history[-1]["content"]
+
+
+def test_chat_endpoint_from_the_panel_is_used_and_a_dead_one_falls_back(
+    fake_pipeline: Pipeline,
+) -> None:
+    from ui.app import chat_turn
+
+    fake_pipeline._llm = FakeLLM("not this one [1].")
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    panel = (3, "hybrid", "", "", [], "LLM", url)
+    history, cards, _, held, _ = list(
+        chat_turn(fake_pipeline, "How big is the city budget?", [], [], *panel)
+    )[-1]
+    answer = held[0].answer
+    assert fake_pipeline._llm.seen == []  # type: ignore[union-attr]
+    assert answer.llm == "" and "City budget" in answer.text  # the extractive answer
+    assert "cannot reach" in answer.note and "extractive answer instead" in answer.note
+    assert 'class="note"' in history[-1]["content"] and 'id="passage-1"' in cards

@@ -42,7 +42,6 @@ from .session import (
     Turn,
     append_feedback,
     feedback_record,
-    llm_supported,
     overrides,
     turn_at,
 )
@@ -53,7 +52,6 @@ PLACEHOLDER = (
 )
 THINKING = "_Searching the articles…_"
 EXPORT_DIR = Path(tempfile.gettempdir()) / "rag-news-exports"
-LLM_MISSING = "LLM answers are not available in this version: the extractive answer is shown."
 PROGRESS = gr.Progress()  # the default that makes Gradio pass a progress tracker
 UPLOAD_TYPES = sorted({*uploads.EXTENSIONS, ".gz"})  # the browser's picker matches ".gz" only
 Progress = Callable[..., Any]
@@ -79,12 +77,19 @@ def respond(
     return history, cards_html(answer, turn), ""
 
 
-def answer_stream(pipeline: Pipeline, question: str, options: dict[str, Any]) -> Iterator[Any]:
-    """The answer as it is written: partial texts (str), then the `Answer`.
-
-    The extractive answer comes whole; this is where a streamed LLM answer plugs in.
-    """
-    yield pipeline.ask(question, **options)
+def answer_stream(
+    pipeline: Pipeline, question: str, options: dict[str, Any], held: Sequence[Turn] = ()
+) -> Iterator[str | Answer]:
+    """The answer as it is written: the text so far (str) while an LLM writes, then the
+    checked `Answer`. Earlier turns let a follow-up ("and when was that?") stand alone."""
+    history = [(t.answer.question, t.answer.text) for t in held]
+    text = ""
+    for part in pipeline.ask_stream(question, history=history, **options):
+        if isinstance(part, Answer):
+            yield part
+        else:
+            text += part
+            yield text
 
 
 def chat_turn(
@@ -112,22 +117,20 @@ def chat_turn(
     t = len(held)
     answer: Answer | None = None
     try:
-        for part in answer_stream(pipeline, q, overrides(*settings)):
+        for part in answer_stream(pipeline, q, overrides(*settings), held):
             if isinstance(part, Answer):
                 answer = part
-            else:  # a partial LLM answer
-                history[-1] = {"role": "assistant", "content": user_message(part)}
+            else:  # the LLM's answer so far; its citations are checked when it is complete
+                partial = {"role": "assistant", "content": user_message(part) + " ▍"}
+                history = [*history[:-1], partial]  # a new list: each yield is a snapshot
                 yield history, gr.skip(), "", held, gr.skip()
         if answer is None:
             raise InputError("no answer came back; try again")
     except RagError as e:
-        history[-1] = {"role": "assistant", "content": f"⚠ {user_message(str(e))}"}
+        history = [*history[:-1], {"role": "assistant", "content": f"⚠ {user_message(str(e))}"}]
         yield history, EMPTY_CARDS, "", held, gr.skip()
         return
-    content = chat_message(answer, t)
-    if len(settings) > 5 and str(settings[5]).lower() == "llm" and not llm_supported():
-        content += f'\n\n<span class="note">{esc(LLM_MISSING)}</span>'
-    history[-1] = {"role": "assistant", "content": content}
+    history = [*history[:-1], {"role": "assistant", "content": chat_message(answer, t)}]
     held = [*held, Turn(answer, len(history) - 1)]
     download = gr.DownloadButton(value=export_file([x.answer for x in held]), interactive=True)
     yield history, cards_html(answer, t), "", held, download
@@ -264,7 +267,6 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
     s = pipeline.settings
     idx = Path(s.index_dir)
     first = _corpus(pipeline)
-    llm_on = llm_supported()
 
     with gr.Blocks(title="News QA with sources") as app:
         turns = gr.State([])  # list[Turn]
@@ -309,17 +311,14 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                             )
                             answer_mode = gr.Radio(
                                 list(ANSWER_MODES),
-                                value="LLM"
-                                if getattr(s, "answer_mode", "") == "llm"
-                                else "extractive",
+                                value="LLM" if s.answer_mode == "llm" else "extractive",
                                 label="Answer mode",
-                                info=None
-                                if llm_on
-                                else "LLM answers: not configured in this version",
+                                info="LLM: written by the model at the endpoint below (or "
+                                "RAG_LLM_URL / RAG_LLM_PATH), every citation checked",
                             )
                             llm_url = gr.Textbox(
                                 label="LLM endpoint (OpenAI-compatible)",
-                                value=getattr(s, "llm_url", ""),
+                                value=s.llm_url,
                                 placeholder="http://127.0.0.1:8080/v1",
                             )
                     with gr.Column(scale=2, min_width=320):

@@ -117,7 +117,9 @@ def chat_message(answer: Answer, turn: int = 0) -> str:
     `<span class="turn turn-N">` that tells the page's script which answer this is (the chat's
     sanitiser keeps classes, not data attributes)."""
     body = answer_markdown(answer)
-    note = getattr(answer, "note", "")  # e.g. "LLM unreachable: extractive answer shown"
+    if answer.standalone and answer.standalone != answer.question:  # a rewritten follow-up
+        body = f'<span class="note">Searched for: {_md_escape(answer.standalone)}</span>\n\n' + body
+    note = answer.note  # e.g. "LLM unreachable: extractive answer shown"
     if note:
         body += f'\n\n<span class="note">{_md_escape(note)}</span>'
     return body + f'<span class="turn turn-{turn}"></span>'

@@ -13,7 +13,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rag.config import Settings
 from rag.errors import InputError
 from rag.types import Answer
 
@@ -107,8 +106,6 @@ def overrides(
 ) -> dict[str, Any]:
     """Keyword overrides for `Pipeline.ask`/`search` from the settings panel's raw values.
 
-    The answer mode and LLM endpoint are passed on only where `Settings` knows them.
-
     >>> overrides(3, "bm25", "2025-01-01", "", ["cnn.com"])["date_from"]
     datetime.date(2025, 1, 1)
     """
@@ -127,13 +124,7 @@ def overrides(
     wanted = tuple(o.strip() for o in outlets or () if o and o.strip())
     if wanted:
         out["sources"] = wanted
-    if llm_supported():
-        out["answer_mode"] = "llm" if answer_mode.lower() == "llm" else "extractive"
-        if llm_url.strip():
-            out["llm_url"] = llm_url.strip()
+    out["answer_mode"] = "llm" if answer_mode.lower() == "llm" else "extractive"
+    if llm_url.strip():
+        out["llm_url"] = llm_url.strip()
     return out
-
-
-def llm_supported() -> bool:
-    """Whether this version of the pipeline can write answers with an LLM."""
-    return "answer_mode" in {f.name for f in dataclasses.fields(Settings)}
