@@ -40,7 +40,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 eval: install
-	$(VENV)/bin/rag eval --questions ../shared/eval/news/dev.jsonl --corpus ../shared/eval/news/corpus.jsonl.gz --index index-news --as-of-field question_date --out bench/results/eval-news.json
+	$(VENV)/bin/rag eval --questions ../shared/eval/news/dev.jsonl --corpus ../shared/eval/news/corpus.jsonl.gz --index index-news --as-of-field question_date --answers --no-rows --out bench/results/eval-news.json
 
 # `make bench` runs everything (an hour or more on 2 cores); `make bench ARGS=--quick` for minutes
 bench: install

@@ -7,7 +7,9 @@
 
 A sentence is supported when every number, date and name in it appears in the passages it
 cites (their text, title, outlet or publication date) and it is close (cosine similarity of the
-embedding model's vectors, at least `threshold`) to one of their sentences. The supporting
+embedding model's vectors, at least `threshold`) to one of their sentences. A short answer
+phrase ("Europe [1].", at most `PHRASE` words) is too short for similarity to mean anything:
+it is supported when each of its words appears in the passages it cites. The supporting
 sentence of a citation is the cited passage's sentence most similar to the answer sentence.
 A sentence the model left uncited is given the passage that passes this test for it, if any
 (small models often forget the markers); otherwise it stays uncited and unsupported.
@@ -35,6 +37,7 @@ _END = re.compile(r"[.!?]+[\"'”’)]*((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*)(?=\s|
 _ABBREV = frozenset(
     "mr mrs ms dr st jr sr gen gov sen rep prof no vs etc inc co corp lt col".split()
 )
+PHRASE = 6  # words: up to this long, an answer is a phrase ("Ban on assault weapons")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*")
 _WORDS = {
@@ -190,6 +193,18 @@ def _norm(tok: str) -> str:
     return tok.replace(".", "") if re.fullmatch(r"([a-z]\.)+[a-z]?", tok) else tok  # U.S. = US
 
 
+def phrase_words(claim: str) -> set[str] | None:
+    """The words a short answer phrase states (stop words aside); None for a longer sentence.
+
+    >>> sorted(phrase_words("The “Squid Game” series"))
+    ['game', 'series', 'squid']
+    """
+    tokens = [_norm(m.group()) for m in _TOKEN.finditer(claim)]
+    if len(tokens) > PHRASE:
+        return None
+    return {t for t in tokens if t and t not in _STOP} | set(_numbers(claim))
+
+
 def unbacked(stated: set[str], allowed: set[str]) -> set[str]:
     """The stated facts `allowed` lacks; a name also counts when a word there starts with it
     ("Europe" in "European", "Iran" in "Iranian")."""
@@ -255,23 +270,30 @@ def check(
         offset[n] = pos
         pos += len(cands[n])
 
-    def best(n: int, vec: np.ndarray) -> tuple[float, int]:
-        """(similarity, index) of passage n's sentence closest to `vec`."""
+    def best(n: int, vec: np.ndarray, words: set[str] | None = None) -> tuple[float, int]:
+        """(similarity, index) of passage n's sentence closest to `vec`; for a phrase, the
+        sentence that holds most of its `words`, then the closest."""
         sims = cand_vecs[offset[n] : offset[n] + len(cands[n])] @ vec
-        j = int(np.argmax(sims))
+        order = sims
+        if words:
+            text = hits[n].article.text
+            held = [len(words & {_norm(t) for t in _TOKEN.findall(text[s:e])}) for s, e in cands[n]]
+            order = np.asarray(held, dtype=np.float32) * 10 + sims
+        j = int(np.argmax(order))
         return float(sims[j]), j
 
     # sentences without a citation: cite the passage that backs them, if one does
     added: set[int] = set()  # sentence indices
     for i, (nums, claim) in enumerate(zip(cited, claims, strict=True)):
         if not nums and attribute:
-            stated = facts(claim)
+            words = phrase_words(claim)
+            stated = facts(claim) | (words or set())
             fits = [
                 (best(n, claim_vecs[i])[0], n)
                 for n in cands
                 if not unbacked(stated, known(hits[n]))
             ]
-            if fits and max(fits)[0] >= threshold:
+            if fits and (words is not None or max(fits)[0] >= threshold):
                 cited[i] = (max(fits)[1],)
                 added.add(i)
     out: list[str] = []
@@ -294,14 +316,15 @@ def check(
         if not nums:
             verdicts.append(Sentence(s, e, (), False, 0.0))
             continue
-        stated = facts(claim)
+        words = phrase_words(claim)
+        stated = facts(claim) | (words or set())
         allowed: set[str] = set()
         for n in nums:
             allowed |= known(hits[n])
         missing = tuple(sorted(unbacked(stated, allowed)))
-        closest = {n: best(n, vec) for n in nums}  # passage -> (similarity, candidate index)
+        closest = {n: best(n, vec, words) for n in nums}  # passage -> (similarity, candidate)
         top = max(sim for sim, _ in closest.values())
-        ok = not missing and top >= threshold
+        ok = not missing and (words is not None or top >= threshold)
         verdicts.append(Sentence(s, e, nums, ok, top, missing, i in added))
         for n in nums:
             sim, j = closest[n]
@@ -313,7 +336,7 @@ def check(
                     hit=hits[n],
                     sentence_start=cs,
                     sentence_end=ce,
-                    supported=ok and (sim >= threshold or own),
+                    supported=ok and (sim >= threshold or own or words is not None),
                 )
             )
     return Checked(text, tuple(citations), tuple(verdicts), dropped)

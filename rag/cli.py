@@ -328,6 +328,13 @@ def serve(
 @click.option("--answers", is_flag=True, help="Also answer each question and score the answers.")
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write a JSON report.")
+@click.option(
+    "--rows/--no-rows",
+    default=True,
+    show_default=True,
+    help="Put the per-question rows in the report (--no-rows: figures only, e.g. for bench/).",
+)
+@llm_options
 def eval_cmd(
     questions_path: str,
     corpus: str | None,
@@ -336,11 +343,19 @@ def eval_cmd(
     answers: bool,
     limit: int | None,
     out: Path | None,
+    rows: bool,
+    use_llm: bool,
     **opts: Any,
 ) -> None:
-    """Score retrieval (Hit@k, MRR, nDCG) and optionally answers on a question file."""
+    """Score retrieval (Hit@k, MRR, nDCG) and optionally answers on a question file.
+
+    With --answers, EM and F1 score the answer's first sentence (a generated answer leads with
+    the answer phrase); with --llm the answers are generated and their citations checked.
+    """
     from . import evaluate
 
+    if use_llm or opts.get("llm_url") or opts.get("llm_path"):
+        opts["answer_mode"] = "llm"
     p = pipeline(per_article=1, **opts)  # one chunk per article: k chunks rank k articles
     if corpus and p.stale([corpus]):
         click.echo(report_line(p.build([corpus], progress=True, on_skip=echo_skip)), err=True)
@@ -348,7 +363,7 @@ def eval_cmd(
     report = evaluate.run(p, questions, k=k, answers=answers)
     click.echo(evaluate.format_table(report))
     if out:
-        click.echo(f"wrote {evaluate.save(report, out)}")
+        click.echo(f"wrote {evaluate.save(report, out, rows=rows)}")
 
 
 @main.group("llm")

@@ -44,6 +44,7 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm import tqdm  # type: ignore[import-untyped]
 
+from .check import split
 from .errors import ConfigError, InputError
 from .types import Answer, Hit
 
@@ -68,6 +69,7 @@ class Question:
     answers: tuple[str, ...] = ()
     is_impossible: bool = False
     as_of: date | None = None
+    answer_in_gold: bool = True  # the gold answer appears in a gold article (citation precision)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,8 @@ def _parse_question(line: str, path: Path, lineno: int, as_of_field: str | None)
                 raise InputError(
                     f"{where}: {as_of_field!r} is {raw!r}, not a date; write it as YYYY-MM-DD"
                 ) from e
-    return Question(str(qid), text.strip(), gold, answers, impossible, as_of)
+    in_gold = rec.get("answer_in_gold_doc", True) is not False
+    return Question(str(qid), text.strip(), gold, answers, impossible, as_of, in_gold)
 
 
 def _strings(value: Any, name: str, where: str) -> tuple[str, ...]:
@@ -202,6 +205,18 @@ def normalize_answer(s: str) -> str:
 def strip_citations(text: str) -> str:
     """Remove `[n]` markers: "Paris [1]." -> "Paris." """
     return _CITATION.sub("", text)
+
+
+def short_answer(text: str) -> str:
+    """The answer's first sentence without citations: what EM and F1 score. A generated answer
+    leads with the answer phrase ("Europe [1]. The EU will ... [1]."); an extractive one with
+    its best sentence.
+
+    >>> short_answer("Europe [1]. The European Union will require it [1].")
+    'Europe.'
+    """
+    spans = split(text)
+    return strip_citations(text[spans[0][0] : spans[0][1]]).strip() if spans else ""
 
 
 def _golds(golds: Iterable[str]) -> list[str]:
@@ -322,9 +337,8 @@ def run(
 
     Row keys: id, question, as_of, gold_doc_ids, is_impossible, ranked (top-k article ids),
     rank (first gold, 1-based), hit@1, hit@5, hit@10, rr, ndcg@10 (all None when not scored
-    for retrieval), latency_ms; with answers also prediction (the scored text: "" when
-    refused, citations removed), refused, em, f1, contains (None when not scored) and
-    answer_latency_ms.
+    for retrieval), latency_ms; with answers also those of `_score_answer`, answer_latency_ms
+    and ttft_ms (time to the first streamed piece of a generated answer, else None).
     """
     _check_k(k)
     rows: list[dict[str, Any]] = []
@@ -353,11 +367,12 @@ def run(
         }
         if answers:
             t0 = time.perf_counter()
-            answer = searcher.ask(q.question, as_of=q.as_of)
+            answer, first = _answer(searcher, q)
             answer_latency = (time.perf_counter() - t0) * 1000
             answer_latencies.append(answer_latency)
             row.update(_score_answer(q, answer))
             row["answer_latency_ms"] = round(answer_latency, 3)
+            row["ttft_ms"] = None if first is None else round((first - t0) * 1000, 3)
         rows.append(row)
 
     summary = _summarise(rows, k)
@@ -367,25 +382,61 @@ def run(
         summary.update(_summarise_answers(rows))
         summary["answer_latency_p50_ms"] = _percentile(answer_latencies, 50)
         summary["answer_latency_p95_ms"] = _percentile(answer_latencies, 95)
+        ttfts = [r["ttft_ms"] for r in rows if r["ttft_ms"] is not None]
+        summary["ttft_p50_ms"] = _percentile(ttfts, 50) if ttfts else 0.0
     return Report(summary, rows)
 
 
+def _answer(searcher: Searcher, q: Question) -> tuple[Answer, float | None]:
+    """The answer, and when its first streamed piece came (perf_counter; None: not streamed)."""
+    stream = getattr(searcher, "ask_stream", None)
+    if stream is None:
+        return searcher.ask(q.question, as_of=q.as_of), None
+    first: float | None = None
+    for part in stream(q.question, as_of=q.as_of):
+        if isinstance(part, Answer):
+            return part, first
+        if first is None:
+            first = time.perf_counter()
+    raise RuntimeError("ask_stream ended without an Answer")
+
+
 def _score_answer(q: Question, answer: Answer) -> dict[str, Any]:
-    text = strip_citations(answer.text).strip()
-    refused = answer.refused or not text
-    pred = "" if refused else text
+    """prediction (the short answer scored, "" when refused), refused, em, f1, f1_full (the
+    whole text), contains (whole text), citations, cited_with_answer (citations whose passage
+    holds a gold answer; None when not scored), sentences, unsupported, generated, fallback."""
+    full = strip_citations(answer.text).strip()
+    refused = answer.refused or not full
+    pred, full = ("", "") if refused else (short_answer(answer.text), full)
+    golds_norm = [g for g in map(normalize_answer, q.answers) if g]
+    scored_cites = bool(golds_norm) and q.answer_in_gold and not q.is_impossible and not refused
+    row: dict[str, Any] = {
+        "prediction": pred,
+        "refused": refused,
+        "citations": len(answer.citations),
+        "cited_with_answer": sum(
+            any(g in normalize_answer(c.hit.chunk.text) for g in golds_norm)
+            for c in answer.citations
+        )
+        if scored_cites
+        else None,
+        "sentences": 0 if refused else len(split(answer.text)),
+        "unsupported": len(answer.unsupported),
+        "generated": bool(answer.llm),
+        "fallback": bool(answer.note) and "instead" in answer.note,
+    }
     if q.is_impossible:
         golds: tuple[str, ...] = ()  # SQuAD 2.0: only an empty prediction is right
     elif q.answers:
         golds = q.answers
     else:  # answerable but no gold text: nothing to score against
-        return {"prediction": pred, "refused": refused, "em": None, "f1": None, "contains": None}
+        return {**row, "em": None, "f1": None, "f1_full": None, "contains": None}
     return {
-        "prediction": pred,
-        "refused": refused,
+        **row,
         "em": exact_match(pred, golds),
         "f1": token_f1(pred, golds),
-        "contains": None if q.is_impossible else float(answer_contains(pred, golds)),
+        "f1_full": token_f1(full, golds),
+        "contains": None if q.is_impossible else float(answer_contains(full, golds)),
     }
 
 
@@ -408,7 +459,17 @@ def _summarise_answers(rows: list[dict[str, Any]]) -> dict[str, float | int]:
     summary["n_answers"] = len(scored)
     summary["em"] = _mean([r["em"] for r in scored])
     summary["f1"] = _mean([r["f1"] for r in scored])
+    summary["f1_full"] = _mean([r["f1_full"] for r in scored])
     summary["answer_contains"] = _mean([r["contains"] for r in scored if r["contains"] is not None])
+    cited = [r for r in rows if r["cited_with_answer"] is not None]
+    n_cites = sum(r["citations"] for r in cited)
+    summary["citation_precision"] = (
+        sum(r["cited_with_answer"] for r in cited) / n_cites if n_cites else 0.0
+    )
+    n_sent = sum(r["sentences"] for r in rows)
+    summary["unsupported_share"] = sum(r["unsupported"] for r in rows) / n_sent if n_sent else 0.0
+    summary["n_generated"] = sum(r["generated"] for r in rows)
+    summary["n_fallback"] = sum(r["fallback"] for r in rows)
     summary["n_refused"] = len(refused)
     summary["n_impossible"] = len(impossible)
     summary["refusal_precision"] = true_refusals / len(refused) if refused else 0.0
@@ -439,11 +500,12 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} to JSON")
 
 
-def save(report: Report, path: str | Path) -> Path:
-    """Write `{**summary, "questions": rows}` as JSON; returns the path."""
+def save(report: Report, path: str | Path, *, rows: bool = True) -> Path:
+    """Write `{**summary, "questions": rows}` as JSON (without `rows`, the summary only: the
+    rows quote the questions, which must not be copied into a repository); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {**report.summary, "questions": report.rows}
+    data = {**report.summary, "questions": report.rows} if rows else dict(report.summary)
     path.write_text(
         json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n",
         encoding="utf-8",

@@ -133,3 +133,21 @@ def test_forced_kind_is_built_recorded_and_searched(
     (corpus / "cats.txt").write_text("date 2024-03-02\\nDogs bark at night.")
     again = p.build([corpus])  # reuses the unchanged articles' vectors from the stored copy
     assert again.reused == again.chunks - 1
+
+
+def test_stored_rows_are_read_by_position_not_mapped(data, tmp_path: Path) -> None:
+    x, _ = data
+    VectorIndex.build(x, "ivf").save(tmp_path / "vectors.faiss")
+    vi = VectorIndex.load(tmp_path / "vectors.faiss")
+    assert isinstance(vi.stored, rag_index.Rows) and len(vi.stored) == len(x)
+    ids = np.array([5, 0, len(x) - 1, 5])
+    assert np.array_equal(vi.vectors(ids), x[ids]) and np.array_equal(vi.vectors(), x)
+    rag_index.Rows.SCAN = 2  # the large-read path gives the same rows
+    try:
+        assert np.array_equal(vi.vectors(ids), x[ids])
+    finally:
+        rag_index.Rows.SCAN = 4096
+    maps = Path("/proc/self/maps").read_text()
+    assert "vectors.npy" not in maps  # nothing of the file stays mapped
+    with pytest.raises(IndexError):
+        vi.stored[[len(x)]]

@@ -82,9 +82,38 @@ def test_digits_match_spelled_numbers_and_metadata_counts(hits: dict[int, Hit]) 
 
 
 def test_off_topic_sentence_fails_on_similarity(hits: dict[int, Hit]) -> None:
-    r = run("Then snowfall closed mountain roads [1].", hits)
+    r = run("then snowfall closed mountain roads overnight again [1].", hits)
     (s,) = r.sentences
     assert not s.supported and s.missing == () and s.similarity < T
+
+
+@pytest.mark.parametrize(
+    ("phrase", "ok"),
+    [
+        ("Seven to two [1].", True),
+        ("12 million dollars [1].", True),
+        ("The schools [1].", True),
+        ("15 million dollars [1].", False),  # a made-up number
+        ("Mayor Thompson [1].", False),  # a wrong name
+        ("Hospitals [1].", False),  # a word the passage does not have
+        ("Sixteen hours [1].", False),  # true, but of another passage
+    ],
+)
+def test_short_answer_phrases_are_checked_word_by_word(
+    hits: dict[int, Hit], phrase: str, ok: bool
+) -> None:
+    r = run(f"{phrase} Schools get the largest share [1].", hits)
+    first = r.sentences[0]
+    assert first.supported is ok, first
+    if ok:  # the highlighted sentence is the one that holds the phrase
+        c = r.citations[0]
+        word = phrase.split()[-2].lower()
+        assert word in BUDGET[c.sentence_start : c.sentence_end].lower()
+
+
+def test_an_uncited_phrase_is_attributed_by_its_words(hits: dict[int, Hit]) -> None:
+    r = run("Sixteen hours. A cat can sleep sixteen hours [2].", hits)
+    assert r.text.startswith("Sixteen hours. [2]") and r.sentences[0].added
 
 
 def test_facts_may_come_from_several_cited_passages(hits: dict[int, Hit]) -> None:

@@ -29,7 +29,7 @@ from rag.evaluate import (
     strip_citations,
     token_f1,
 )
-from rag.types import Answer, Article, Chunk, Hit
+from rag.types import Answer, Article, Chunk, Citation, Hit
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
@@ -242,6 +242,45 @@ def test_run_with_answers_and_refusals() -> None:
     assert rows[0]["prediction"] == "Paris."  # citation marker removed
     assert rows[2]["prediction"] == "" and rows[2]["refused"] is True
     assert rows[2]["contains"] is None  # impossible: not scored for contains
+
+
+class StreamingSearcher(FakeSearcher):
+    """Writes each answer in two pieces first, like `Pipeline.ask_stream` with an LLM."""
+
+    def ask_stream(self, question: str, *, as_of: date | None = None):  # type: ignore[no-untyped-def]
+        yield "Europe "
+        yield "[1]."
+        yield self.answers[question]
+
+
+def test_run_scores_generated_answers() -> None:
+    chunk = Chunk(0, "a", 0, 40, "The European Union, i.e. Europe, decided.")
+    other = Chunk(1, "b", 0, 10, "Unrelated.")
+    art = Article(doc_id="a", title="t", text=chunk.text)
+    cite = lambda c, n: Citation(n, Hit(c, art, 1.0, n), 0, 10, True)  # noqa: E731
+    text = "Europe [1]. The European Union decided it [1][2]. It rained."
+    answer = Answer(
+        "Q?",
+        text,
+        False,
+        (cite(chunk, 1), cite(chunk, 1), cite(other, 2)),
+        llm="m",
+        unsupported=((text.index("It rained"), len(text)),),
+    )
+    qs = [Question("q", "Q?", ("a",), ("Europe",))]
+    report = run(StreamingSearcher({"Q?": ["a"]}, {"Q?": answer}), qs, answers=True, progress=False)
+    s, row = report.summary, report.rows[0]
+    assert row["prediction"] == "Europe." and (s["em"], s["f1"]) == (1.0, 1.0)  # the lead phrase
+    assert s["f1_full"] < 0.5 and s["answer_contains"] == 1.0  # the whole text
+    assert s["citation_precision"] == pytest.approx(2 / 3)  # two of three passages hold "Europe"
+    assert s["unsupported_share"] == pytest.approx(1 / 3)  # one sentence of three
+    assert (s["n_generated"], s["n_fallback"]) == (1, 0)
+    assert row["ttft_ms"] is not None and 0 <= row["ttft_ms"] <= row["answer_latency_ms"]
+    assert s["ttft_p50_ms"] == row["ttft_ms"]
+    # an answer not found in its gold article does not count for citation precision
+    qs = [Question("q", "Q?", ("a",), ("Europe",), answer_in_gold=False)]
+    report = run(StreamingSearcher({"Q?": ["a"]}, {"Q?": answer}), qs, answers=True, progress=False)
+    assert report.rows[0]["cited_with_answer"] is None and report.summary["citation_precision"] == 0
 
 
 def test_run_refusal_figures_when_undefined() -> None:
