@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import ROOT, WORK, log, memory, percentiles, save
+from bench.common import RESULTS, ROOT, WORK, log, memory, percentiles, save
 from rag import index as rag_index
 from rag.index import VectorIndex
 
@@ -269,11 +269,20 @@ def main() -> None:
     ap.add_argument("--kinds", nargs="+", default=list(KINDS))
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--child", nargs=2, metavar=("N", "KIND"))
+    ap.add_argument(
+        "--merge", action="store_true", help="replace only these (size, kind) rows in the results"
+    )
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(int(args.child[0]), args.child[1], args.queries)))
         return
-    save("scaling", run(args.sizes, args.kinds, args.queries))
+    out = run(args.sizes, args.kinds, args.queries)
+    old = RESULTS / "scaling.json"
+    if args.merge and old.is_file():
+        new = {(r["n"], r["kind"]) for r in out["rows"]}
+        kept = [r for r in json.loads(old.read_text())["rows"] if (r["n"], r["kind"]) not in new]
+        out["rows"] = sorted(kept + out["rows"], key=lambda r: (r["n"], KINDS.index(r["kind"])))
+    save("scaling", out)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ class Settings:
     llm_ctx: int = 4096  # context window of the local model, in tokens
     llm_max_tokens: int = 160  # answer length limit, in tokens
     llm_passages: int = 3  # passages put in the prompt (prompt reading dominates on a CPU)
-    llm_threads: int = 0  # CPU threads of the local model (0 = llama-cpp-python's default)
+    llm_threads: int = 0  # CPU threads of the local model (0 = every CPU it may use)
     # answer sentence vs its passage: cosine below this -> unsupported; measured with
     # bench/support_threshold.py (best 0.60 on dev proxy pairs) and on 1.5B answers to news dev
     # (supported sentences flagged: 8 % from 0.45 to 0.60, 29 % at 0.65)

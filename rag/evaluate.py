@@ -208,15 +208,17 @@ def strip_citations(text: str) -> str:
 
 
 def short_answer(text: str) -> str:
-    """The answer's first sentence without citations: what EM and F1 score. A generated answer
-    leads with the answer phrase ("Europe [1]. The EU will ... [1]."); an extractive one with
-    its best sentence.
+    """What EM and F1 score: the answer up to its first citation (a generated answer leads
+    with the answer phrase: "Europe [1]. The EU will ... [1]."), else its first sentence.
 
     >>> short_answer("Europe [1]. The European Union will require it [1].")
-    'Europe.'
+    'Europe'
+    >>> short_answer("Ford [1], Hyundai [3].")
+    'Ford'
     """
-    spans = split(text)
-    return strip_citations(text[spans[0][0] : spans[0][1]]).strip() if spans else ""
+    head = re.split(r"\[\d+(?:\s*,\s*\d+)*\]", text, maxsplit=1)[0]
+    spans = split(head)
+    return strip_citations(head[spans[0][0] : spans[0][1]]).strip() if spans else ""
 
 
 def _golds(golds: Iterable[str]) -> list[str]:

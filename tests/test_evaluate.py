@@ -239,7 +239,7 @@ def test_run_with_answers_and_refusals() -> None:
     assert s["refusal_precision"] == pytest.approx(0.5)
     assert s["refusal_recall"] == pytest.approx(0.5)
     assert s["answer_latency_p50_ms"] >= 0
-    assert rows[0]["prediction"] == "Paris."  # citation marker removed
+    assert rows[0]["prediction"] == "Paris"  # up to the first citation marker
     assert rows[2]["prediction"] == "" and rows[2]["refused"] is True
     assert rows[2]["contains"] is None  # impossible: not scored for contains
 
@@ -270,7 +270,7 @@ def test_run_scores_generated_answers() -> None:
     qs = [Question("q", "Q?", ("a",), ("Europe",))]
     report = run(StreamingSearcher({"Q?": ["a"]}, {"Q?": answer}), qs, answers=True, progress=False)
     s, row = report.summary, report.rows[0]
-    assert row["prediction"] == "Europe." and (s["em"], s["f1"]) == (1.0, 1.0)  # the lead phrase
+    assert row["prediction"] == "Europe" and (s["em"], s["f1"]) == (1.0, 1.0)  # the lead phrase
     assert s["f1_full"] < 0.5 and s["answer_contains"] == 1.0  # the whole text
     assert s["citation_precision"] == pytest.approx(2 / 3)  # two of three passages hold "Europe"
     assert s["unsupported_share"] == pytest.approx(1 / 3)  # one sentence of three

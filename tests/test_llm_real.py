@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +136,37 @@ def test_local_gguf(seed_index: Path, real_embedder) -> None:
     answer = Pipeline(s, real_embedder, llm).ask(QUESTION, llm=True)
     assert answer.llm == "SmolLM2-135M-Instruct.Q4_1.gguf"
     assert_checked(answer, s.llm_passages)
+
+
+@pytest.mark.browser
+def test_chat_streams_a_generated_answer_in_the_browser(
+    server: str, seed_index: Path, real_embedder, browser: Any
+) -> None:
+    """The chat in Chromium over the real server: the answer grows on screen (a cursor shows
+    while it is written), then comes back checked with its cards; a follow-up shows the
+    question it searched for."""
+    from tests.test_browser import ask, open_page, serve
+
+    s = Settings.load(env={}, index_dir=seed_index, llm_url=server, llm_key=KEY, answer_mode="llm")
+    app, url = serve(Pipeline(s, real_embedder))
+    try:
+        page = open_page(browser, url)
+        page.evaluate(
+            """() => {
+              window.__streamed = false;
+              new MutationObserver(() => {
+                const chat = document.querySelector('#chat');
+                if (chat.innerText.includes('▍')) window.__streamed = true;
+              }).observe(document.querySelector('#chat'),
+                         {subtree: true, childList: true, characterData: true});
+            }"""
+        )
+        answer = ask(page, QUESTION, timeout_ms=180_000)
+        assert page.evaluate("window.__streamed"), "no partial answer was shown"
+        assert "▍" not in answer.inner_text() and answer.inner_text().strip()
+        assert page.locator("#cards [id^='passage-']").count() >= 1
+        follow = ask(page, "And when was that?", timeout_ms=180_000)
+        assert "Searched for:" in follow.inner_text()
+        assert page.dialogs == []
+    finally:
+        app.close()
