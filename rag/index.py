@@ -50,7 +50,7 @@ EXACT_MAX = 50_000  # "auto": exact search up to this many vectors, IVF above (b
 HNSW_M = 32  # graph neighbours per node (2 * M on the bottom level)
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 64
-IVF_NPROBE = 32  # cells searched: at least this, and at least 1/32 of them
+IVF_NPROBE = 32  # cells searched: at least this, and at least 1/128 of them (1M: 32 of 4,000)
 RERANK = 50  # approximate kinds fetch at least this many candidates, then re-score them exactly
 SCAN_SHARE = 0.1  # approximate kinds under a filter keeping at most this share: linear scan
 MAX_EF = 1024  # cap on the widened HNSW search under a filter
@@ -211,7 +211,7 @@ class VectorIndex:
             elif kind == "ivf":
                 nlist = ivf_lists(n)
                 index = faiss.index_factory(d, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
-                faiss.extract_index_ivf(index).nprobe = min(nlist, max(IVF_NPROBE, nlist // 32))
+                faiss.extract_index_ivf(index).nprobe = min(nlist, max(IVF_NPROBE, nlist // 128))
             else:
                 codes = "SQ8" if kind == "hnsw" else "Flat"
                 index = faiss.index_factory(d, f"HNSW{HNSW_M},{codes}", faiss.METRIC_INNER_PRODUCT)
