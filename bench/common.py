@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -98,6 +99,15 @@ def save(name: str, data: dict[str, Any], folder: Path = RESULTS) -> Path:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(data, indent=1, default=str) + "\n")
     return path
+
+
+def index_args(doc: str | None, number: str, default: int) -> argparse.Namespace:
+    """The options of the parts that measure one index: --index, --backend, and `--<number>`."""
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--index", type=Path, default=WORK / "news-index")
+    ap.add_argument("--backend", default="auto")
+    ap.add_argument(f"--{number}", type=int, default=default)
+    return ap.parse_args()
 
 
 def log(*parts: Any) -> None:

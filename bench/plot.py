@@ -83,10 +83,13 @@ def scaling(data: dict[str, Any], out: Path) -> Path:
     fig.suptitle(
         "Vector index kinds on synthetic clustered vectors (2-core CPU, one thread per query)"
     )
+    return _save(fig, out / "scaling.png")
+
+
+def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
-    path = out / "scaling.png"
     fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _plt().close(fig)
     return path
 
 
@@ -115,11 +118,7 @@ def build(data: dict[str, Any], out: Path) -> Path:
     b.legend(loc="lower right", fontsize=8)
     ratio = data.get("build_vs_bare")
     b.set_title(f"time by stage; build rate / bare encode rate = {ratio}")
-    fig.tight_layout()
-    path = out / "build.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "build.png")
 
 
 def query(data: dict[str, Any], out: Path) -> Path:
@@ -143,11 +142,7 @@ def query(data: dict[str, Any], out: Path) -> Path:
     b.axhline(BASELINE["similarity_search_p50_ms"], color="C3", ls=":", label="baseline p50")
     b.set_title(f"end to end, warm, {data['questions']} questions")
     b.legend()
-    fig.tight_layout()
-    path = out / "query.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "query.png")
 
 
 def embedding(data: dict[str, Any], out: Path) -> Path:
@@ -164,11 +159,7 @@ def embedding(data: dict[str, Any], out: Path) -> Path:
     ax.set_title(f"encode speed, {data['texts']} news chunks (median of runs)")
     ax.grid(True, alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    path = out / "embedding.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "embedding.png")
 
 
 def main(out: Path = RESULTS) -> list[Path]:

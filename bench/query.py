@@ -8,7 +8,6 @@ stages one by one: embed query, filter, dense search, keyword search, fusion (th
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from datetime import date
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import BASELINE, NEWS, WORK, log, memory, percentiles, save
+from bench.common import BASELINE, NEWS, WORK, index_args, log, memory, percentiles, save
 from rag import Pipeline, Settings, embed
 from rag.answer import extractive
 
@@ -130,11 +129,7 @@ def real_recall(vi: Any, queries: np.ndarray, k: int = 10) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--index", type=Path, default=WORK / "news-index")
-    ap.add_argument("--backend", default="auto")
-    ap.add_argument("--rounds", type=int, default=1)
-    args = ap.parse_args()
+    args = index_args(__doc__, "rounds", 1)
     save("query", run(args.index, args.backend, args.rounds))
 
 

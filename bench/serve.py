@@ -7,7 +7,6 @@ and the index's size on disk.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -18,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, WORK, log, memory, save
+from bench.common import ROOT, WORK, index_args, log, memory, save
 from bench.query import question_set
 from rag import index
 
@@ -119,11 +118,7 @@ def run(index_dir: Path, backend: str, questions: int = 30) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--index", type=Path, default=WORK / "news-index")
-    ap.add_argument("--backend", default="auto")
-    ap.add_argument("--questions", type=int, default=30)
-    args = ap.parse_args()
+    args = index_args(__doc__, "questions", 30)
     save("serve", run(args.index, args.backend, args.questions))
     print(json.dumps(json.loads((ROOT / "bench/results/serve.json").read_text()), indent=1))
 
