@@ -116,8 +116,9 @@ def to_answer(
     result = check(text, cited, encode, threshold)
     note = ""
     if result.dropped:
-        listed = ", ".join(f"[{n}]" for n in result.dropped)
-        note = f"removed citation {listed}: no such passage"
+        listed = ", ".join(f"[{n}]" for n in result.dropped[:5])
+        more = f" and {len(result.dropped) - 5} more" if len(result.dropped) > 5 else ""
+        note = f"removed citation {listed}{more}: no such passage"
     return Answer(
         question=question,
         text=result.text,

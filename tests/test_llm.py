@@ -447,3 +447,10 @@ def test_chat_endpoint_from_the_panel_is_used_and_a_dead_one_falls_back(
     assert answer.llm == "" and "City budget" in answer.text  # the extractive answer
     assert "cannot reach" in answer.note and "extractive answer instead" in answer.note
     assert 'class="note"' in history[-1]["content"] and 'id="passage-1"' in cards
+
+
+def test_many_bad_citation_numbers_make_a_short_note(fake_pipeline: Pipeline) -> None:
+    fake_pipeline._llm = FakeLLM("The council approved a budget [1][9][10][11][12][13][14].")
+    a = fake_pipeline.ask("How big is the city budget?", llm=True)
+    assert a.text == "The council approved a budget [1]."
+    assert a.note == "removed citation [9], [10], [11], [12], [13] and 1 more: no such passage"

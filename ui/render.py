@@ -240,7 +240,7 @@ def cards_html(answer: Answer, turn: int = 0) -> str:
     head = "Closest passages (they do not answer the question)" if answer.refused else "Sources"
     return (
         f'<div class="cards" data-turn="{turn}"><h3>{head}</h3>'
-        f'<div class="asked">for: {esc(answer.question)}</div>'
+        f'<div class="asked">for: {esc(answer.standalone or answer.question)}</div>'
         + "".join(
             card(h, support.get(h.rank, []), h.rank in support, unsupported=h.rank in weak)
             for h in answer.hits
