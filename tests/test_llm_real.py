@@ -172,3 +172,34 @@ def test_chat_streams_a_generated_answer_in_the_browser(
         shot(page, "chat-llm.png")
     finally:
         app.close()
+
+
+def test_cli_ask_and_eval_through_the_server(server: str, seed_index: Path, tmp_path: Path) -> None:
+    """`rag ask --llm-url` streams and checks; `rag eval --answers --llm-url` scores generated
+    answers (with the real embedding model and the real server)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from rag import cli
+
+    env = {"RAG_LLM_KEY": KEY, "RAG_INDEX_DIR": str(seed_index)}
+    run = CliRunner().invoke(cli.main, ["ask", QUESTION, "--llm-url", server, "--json"], env=env)
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.stdout)
+    assert data["llm"] == "smollm2" and "citations" in data and "unsupported" in data
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "a", "question": QUESTION, "answers": ["Ukraine"]})
+        + "\n"
+        + json.dumps({"id": "b", "question": "Who won?", "is_impossible": True})
+        + "\n"
+    )
+    out = tmp_path / "report.json"
+    args = ["eval", "--questions", str(questions), "--answers", "--llm-url", server]
+    run = CliRunner().invoke(cli.main, [*args, "--no-rows", "--out", str(out)], env=env)
+    assert run.exit_code == 0, run.output
+    report = json.loads(out.read_text())
+    assert "questions" not in report  # figures only
+    assert report["n_answers"] == 2 and report["n_generated"] + report["n_refused"] >= 1
+    assert report["ttft_p50_ms"] > 0 and "citation_precision" in report
