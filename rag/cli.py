@@ -349,8 +349,9 @@ def eval_cmd(
 ) -> None:
     """Score retrieval (Hit@k, MRR, nDCG) and optionally answers on a question file.
 
-    With --answers, EM and F1 score the answer's first sentence (a generated answer leads with
-    the answer phrase); with --llm the answers are generated and their citations checked.
+    With --answers, EM and F1 score the answer up to its first citation (a generated answer
+    leads with the answer phrase); with --llm the answers are generated and their citations
+    checked.
     """
     from . import evaluate
 
