@@ -253,6 +253,7 @@ def check(
     spans = split(text)
     claims = [strip_markers(text[s:e]) for s, e in spans]
     cited = [tuple(dict.fromkeys(markers(text[s:e]))) for s, e in spans]
+    phrases = [phrase_words(c) for c in claims]  # None for a sentence longer than a phrase
 
     # candidate supporting sentences of the passages (offsets into their articles)
     wanted = set(hits) if attribute and not all(cited) else {n for c in cited for n in c}
@@ -286,7 +287,7 @@ def check(
     added: set[int] = set()  # sentence indices
     for i, (nums, claim) in enumerate(zip(cited, claims, strict=True)):
         if not nums and attribute:
-            words = phrase_words(claim)
+            words = phrases[i]
             stated = facts(claim) | (words or set())
             fits = [
                 (best(n, claim_vecs[i])[0], n)
@@ -316,7 +317,7 @@ def check(
         if not nums:
             verdicts.append(Sentence(s, e, (), False, 0.0))
             continue
-        words = phrase_words(claim)
+        words = phrases[i]
         stated = facts(claim) | (words or set())
         allowed: set[str] = set()
         for n in nums:

@@ -216,9 +216,9 @@ def short_answer(text: str) -> str:
     >>> short_answer("Ford [1], Hyundai [3].")
     'Ford'
     """
-    head = re.split(r"\[\d+(?:\s*,\s*\d+)*\]", text, maxsplit=1)[0]
+    head = _CITATION.split(text, maxsplit=1)[0]  # no citations left in it
     spans = split(head)
-    return strip_citations(head[spans[0][0] : spans[0][1]]).strip() if spans else ""
+    return head[spans[0][0] : spans[0][1]].strip() if spans else ""
 
 
 def _golds(golds: Iterable[str]) -> list[str]:

@@ -479,9 +479,12 @@ class Pipeline:
     def _model(self, s: Settings) -> LLM:
         """The LLM for this call's settings: the configured one, or one made (once) for an
         endpoint given per call, e.g. in the chat's settings panel."""
-        key = (s.llm_url, s.llm_model, s.llm_key, s.llm_path)
-        mine = self.settings
-        if key == (mine.llm_url, mine.llm_model, mine.llm_key, mine.llm_path):
+
+        def endpoint(x: Settings) -> tuple[str, ...]:
+            return (x.llm_url, x.llm_model, x.llm_key, x.llm_path)
+
+        key = endpoint(s)
+        if key == endpoint(self.settings):
             return self.llm
         with self._lock:
             if key not in self._other_llms:

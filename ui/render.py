@@ -57,7 +57,7 @@ def user_message(text: str) -> str:
 def _flagged(answer: Answer) -> tuple[set[int], tuple[tuple[int, int], ...]]:
     """Citation numbers the check found unsupported, and unsupported spans of `answer.text`."""
     numbers = {c.n for c in answer.citations if not c.supported}
-    spans = tuple(getattr(answer, "unsupported", ()) or ())  # set by LLM answers (issue 4)
+    spans = answer.unsupported  # set by LLM answers
     return numbers, spans
 
 
