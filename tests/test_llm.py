@@ -17,9 +17,11 @@ from click.testing import CliRunner
 from rag import cli
 from rag.answer import REFUSAL
 from rag.config import Settings
+from rag.endpoints import Endpoints
 from rag.errors import ConfigError, LLMError
 from rag.generate import REFUSE, is_refusal, prompt, rewrite_rule
-from rag.llm import Message, OpenAICompatible, PackagedModel, base_url, from_settings, install
+from rag.install import PackagedModel, install
+from rag.llm import Message, OpenAICompatible, base_url, from_settings
 from rag.pipeline import Pipeline
 from rag.types import Answer, Article, Chunk, Hit
 from tests.conftest import FakeEmbedder
@@ -260,7 +262,7 @@ def test_refusal_detection(text: str, refused: bool) -> None:
 
 @pytest.fixture
 def llm_pipeline(fake_pipeline: Pipeline) -> Pipeline:
-    fake_pipeline._llm = FakeLLM("The council approved a budget of 12 million dollars [1] [4].")
+    fake_pipeline.llm = FakeLLM("The council approved a budget of 12 million dollars [1] [4].")
     return fake_pipeline
 
 
@@ -273,12 +275,12 @@ def test_ask_with_llm_checks_the_generated_citations(llm_pipeline: Pipeline) -> 
     assert c.supported and c.hit.article.path.endswith("budget.md") and c.hit.rank == 1
     assert c.hit.article.text[c.sentence_start : c.sentence_end].startswith("The council")
     assert a.unsupported == ()
-    sent = llm_pipeline._llm.seen[0][-1].content  # type: ignore[union-attr]
+    sent = llm_pipeline.llm.seen[0][-1].content  # type: ignore[union-attr]
     assert '<passage n="1"' in sent and "Question: How big is the city budget?" in sent
 
 
 def test_ask_stream_yields_pieces_then_the_answer(fake_pipeline: Pipeline) -> None:
-    fake_pipeline._llm = FakeLLM("The budget was 99 million dollars [1].")
+    fake_pipeline.llm = FakeLLM("The budget was 99 million dollars [1].")
     items = list(fake_pipeline.ask_stream("How big is the city budget?", llm=True))
     *pieces, last = items
     assert all(isinstance(p, str) for p in pieces) and isinstance(last, Answer)
@@ -288,9 +290,9 @@ def test_ask_stream_yields_pieces_then_the_answer(fake_pipeline: Pipeline) -> No
 
 
 def test_default_stays_extractive(fake_pipeline: Pipeline) -> None:
-    fake_pipeline._llm = FakeLLM("should not be used [1].")
+    fake_pipeline.llm = FakeLLM("should not be used [1].")
     a = fake_pipeline.ask("How big is the city budget?")
-    assert a.llm == "" and "City budget" in a.text and fake_pipeline._llm.seen == []  # type: ignore[union-attr]
+    assert a.llm == "" and "City budget" in a.text and fake_pipeline.llm.seen == []  # type: ignore[union-attr]
 
 
 def test_llm_answer_mode_setting(fake_pipeline: Pipeline) -> None:
@@ -305,10 +307,10 @@ def test_failing_llm_falls_back_to_extractive_with_a_note(
 ) -> None:
     error = LLMError("cannot reach the LLM server at http://x/v1 (refused); start it")
     if midway:
-        fake_pipeline._llm = FakeLLM("The council approved a budget [1].", fail=error)
+        fake_pipeline.llm = FakeLLM("The council approved a budget [1].", fail=error)
     else:  # nothing configured (and no model installed where it looks)
-        fake_pipeline._llm = None
-        fake_pipeline.settings = fake_pipeline.settings.with_(llm_dir=tmp_path)
+        s = fake_pipeline.settings.with_(llm_dir=tmp_path)
+        fake_pipeline = Pipeline(s, FakeEmbedder())
     items = list(fake_pipeline.ask_stream("How big is the city budget?", llm=True))
     a = items[-1]
     assert isinstance(a, Answer) and a.llm == "" and "City budget" in a.text
@@ -327,14 +329,14 @@ def test_follow_up_rewritten_by_rule_without_llm(fake_pipeline: Pipeline) -> Non
 
 
 def test_follow_up_rewritten_by_llm(fake_pipeline: Pipeline) -> None:
-    fake_pipeline._llm = FakeLLM(
+    fake_pipeline.llm = FakeLLM(
         '"When will the rocket crew dock with the station?"', "On Friday [1]."
     )
     history = [("When did the rocket launch from Florida?", "On Tuesday [1].")]
     a = fake_pipeline.ask("When will they dock?", history=history, llm=True)
     assert a.standalone == "When will the rocket crew dock with the station?"
     assert a.text == "On Friday [1]." and a.hits[0].article.path.endswith("rockets.txt")
-    rewrite = fake_pipeline._llm.seen[0][1].content  # type: ignore[union-attr]
+    rewrite = fake_pipeline.llm.seen[0][1].content  # type: ignore[union-attr]
     assert "User: When did the rocket launch from Florida?" in rewrite
 
 
@@ -375,7 +377,8 @@ def test_cli_unreachable_llm_shows_one_line_and_the_extractive_answer(cli_fake: 
 
 
 def test_cli_json_carries_the_check(cli_fake: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Pipeline, "llm", property(lambda self: FakeLLM("It was 99 dollars [1].")))
+    fake = FakeLLM("It was 99 dollars [1].")
+    monkeypatch.setattr(Endpoints, "get", lambda self, name="": fake)
     result = CliRunner().invoke(cli.main, ["ask", "How big is the city budget?", "--llm", "--json"])
     data = json.loads(result.stdout)
     assert data["llm"] == "fake-llm" and data["answer"] == "It was 99 dollars [1]."
@@ -390,9 +393,9 @@ def test_chat_streams_the_llm_answer_then_shows_it_checked(fake_pipeline: Pipeli
     from ui.app import chat_turn
 
     reply = "The council approved a budget of 12 million dollars [1]."
-    fake_pipeline._llm = FakeLLM(reply)
-    panel = (3, "hybrid", "", "", [], "LLM", "")
-    steps = list(chat_turn(fake_pipeline, "How big is the city budget?", [], [], *panel))
+    fake_pipeline.llm = FakeLLM(reply)
+    panel = {"k": 3, "mode": "hybrid", "answer_mode": "LLM"}
+    steps = list(chat_turn(fake_pipeline, "How big is the city budget?", [], [], panel))
     streamed = [h[-1]["content"] for h, cards, *_ in steps[1:-1]]
     assert len(streamed) >= 3 and streamed[0] != streamed[-1]  # grows piece by piece
     assert all(s.endswith("▍") for s in streamed)
@@ -405,29 +408,29 @@ def test_chat_streams_the_llm_answer_then_shows_it_checked(fake_pipeline: Pipeli
 def test_chat_follow_up_is_rewritten_and_shown(fake_pipeline: Pipeline) -> None:
     from ui.app import chat_turn
 
-    fake_pipeline._llm = FakeLLM(
+    fake_pipeline.llm = FakeLLM(
         "The rocket launched from Florida on Tuesday [1].",
         "The rocket launch in Florida",  # the rewrite of the follow-up
         "It docks with the station on Friday [1].",
     )
-    panel = (3, "hybrid", "", "", [], "LLM", "")
+    panel = {"k": 3, "mode": "hybrid", "answer_mode": "LLM"}
     history, _, _, held, _ = list(
-        chat_turn(fake_pipeline, "When did the rocket launch?", [], [], *panel)
+        chat_turn(fake_pipeline, "When did the rocket launch?", [], [], panel)
     )[-1]
     history, cards, _, held, _ = list(
-        chat_turn(fake_pipeline, "and when does it dock?", history, held, *panel)
+        chat_turn(fake_pipeline, "and when does it dock?", history, held, panel)
     )[-1]
     second = held[1].answer
     assert second.question == "and when does it dock?"
     assert second.standalone == "The rocket launch in Florida"
     assert "Searched for: The rocket launch in Florida" in history[-1]["content"]
-    rewrite_prompt = fake_pipeline._llm.seen[1][1].content  # type: ignore[union-attr]
+    rewrite_prompt = fake_pipeline.llm.seen[1][1].content  # type: ignore[union-attr]
     assert "User: When did the rocket launch?" in rewrite_prompt
     # without an LLM the rule adds the earlier question's key words
     history, _, _, held, _ = list(
-        chat_turn(fake_pipeline, "When did the rocket launch?", [], [], 3, "hybrid")
+        chat_turn(fake_pipeline, "When did the rocket launch?", [], [], {"k": 3})
     )[-1]
-    history, *_ = list(chat_turn(fake_pipeline, "and the crew?", history, held, 3, "hybrid"))[-1]
+    history, *_ = list(chat_turn(fake_pipeline, "and the crew?", history, held, {"k": 3}))[-1]
     assert "Searched for: and the crew? \\(rocket launch\\)" in history[-1]["content"]
 
 
@@ -436,21 +439,34 @@ def test_chat_endpoint_from_the_panel_is_used_and_a_dead_one_falls_back(
 ) -> None:
     from ui.app import chat_turn
 
-    fake_pipeline._llm = FakeLLM("not this one [1].")
     url = f"http://127.0.0.1:{closed_port()}/v1"
-    panel = (3, "hybrid", "", "", [], "LLM", url)
-    history, cards, _, held, _ = list(
-        chat_turn(fake_pipeline, "How big is the city budget?", [], [], *panel)
-    )[-1]
+    s = fake_pipeline.settings.with_(llm_endpoints=(f"lab={url}",))
+    p = Pipeline(s, FakeEmbedder(), FakeLLM("not this one [1]."))
+    panel = {"k": 3, "answer_mode": "LLM", "endpoint": "lab"}
+    history, cards, _, held, _ = list(chat_turn(p, "How big is the city budget?", [], [], panel))[
+        -1
+    ]
     answer = held[0].answer
-    assert fake_pipeline._llm.seen == []  # type: ignore[union-attr]
+    assert p.llm.seen == []  # type: ignore[attr-defined]
     assert answer.llm == "" and "City budget" in answer.text  # the extractive answer
     assert "cannot reach" in answer.note and "extractive answer instead" in answer.note
     assert 'class="note"' in history[-1]["content"] and 'id="passage-1"' in cards
 
 
+def test_chat_refuses_an_endpoint_that_is_not_configured(fake_pipeline: Pipeline) -> None:
+    from ui.app import chat_turn
+
+    fake_pipeline.llm = FakeLLM("not this one [1].")
+    panel = {"answer_mode": "LLM", "endpoint": "http://127.0.0.1:9/v1"}
+    history, *_ = list(chat_turn(fake_pipeline, "How big is the city budget?", [], [], panel))[-1]
+    assert (
+        history[-1]["content"].startswith("⚠ ") and "unknown LLM endpoint" in history[-1]["content"]
+    )
+    assert fake_pipeline.llm.seen == []  # type: ignore[attr-defined]
+
+
 def test_many_bad_citation_numbers_make_a_short_note(fake_pipeline: Pipeline) -> None:
-    fake_pipeline._llm = FakeLLM("The council approved a budget [1][9][10][11][12][13][14].")
+    fake_pipeline.llm = FakeLLM("The council approved a budget [1][9][10][11][12][13][14].")
     a = fake_pipeline.ask("How big is the city budget?", llm=True)
     assert a.text == "The council approved a budget [1]."
     assert a.note == "removed citation [9], [10], [11], [12], [13] and 1 more: no such passage"

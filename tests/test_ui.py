@@ -12,9 +12,10 @@ import pytest
 
 from rag import Pipeline
 from rag.errors import InputError
+from rag.query import Query
 from rag.types import Answer
 from ui import uploads
-from ui.session import Turn, append_feedback, feedback_record, overrides, turn_at
+from ui.session import Turn, append_feedback, feedback_record, turn_at
 
 gr = pytest.importorskip("gradio")
 
@@ -44,15 +45,25 @@ def test_turn_at() -> None:
     assert turn_at(turns, 3) is turns[1] and turn_at(turns, 2) is None
 
 
-def test_overrides_from_the_settings_panel() -> None:
-    got = overrides(3, "bm25", "2025-01-01", " 2025-02-01 ", ["cnn.com", " "])
-    assert got["k"] == 3 and got["mode"] == "bm25" and got["sources"] == ("cnn.com",)
-    assert got["date_from"] == date(2025, 1, 1) and got["date_to"] == date(2025, 2, 1)
-    assert "date_from" not in overrides(None, None, "", "", None)
+def test_query_from_the_settings_panel() -> None:
+    got = Query.from_panel(
+        {
+            "k": 3,
+            "mode": "bm25",
+            "date_from": "2025-01-01",
+            "date_to": " 2025-02-01 ",
+            "outlets": ["cnn.com", " "],
+        }
+    )
+    assert got.k == 3 and got.mode == "bm25" and got.outlets == ("cnn.com",)
+    assert got.date_from == date(2025, 1, 1) and got.date_to == date(2025, 2, 1)
+    assert Query.from_panel({"k": None, "date_from": ""}).date_from is None
     with pytest.raises(InputError, match="YYYY-MM-DD"):
-        overrides(3, "hybrid", "yesterday")
+        Query.from_panel({"date_from": "yesterday"})
     with pytest.raises(InputError, match="empty"):
-        overrides(3, "hybrid", "2025-02-01", "2025-01-01")
+        Query.from_panel({"date_from": "2025-02-01", "date_to": "2025-01-01"})
+    with pytest.raises(InputError, match="unknown request field"):
+        Query.from_panel({"llm_key": "x"})  # only request fields: never a server setting
 
 
 # --- uploads -----------------------------------------------------------------------------------
@@ -106,7 +117,7 @@ def _last(gen: Any) -> tuple[Any, ...]:
 def test_chat_turn_streams_then_answers(fake_pipeline: Pipeline) -> None:
     from ui.app import THINKING, chat_turn
 
-    gen = chat_turn(fake_pipeline, " How long  do cats sleep? ", [], [], 5, "hybrid", "", "", [])
+    gen = chat_turn(fake_pipeline, " How long  do cats sleep? ", [], [], {"k": 5})
     history, cards, box, held, _ = next(gen)
     assert history[-1]["content"] == THINKING and box == "" and held == []
     history, cards, box, held, download = _last(gen)
@@ -132,7 +143,7 @@ def test_chat_turn_errors_become_a_visible_message(fake_pipeline: Pipeline) -> N
     from ui.app import chat_turn
 
     history, cards, _, held, _ = _last(
-        chat_turn(fake_pipeline, "cats?", [], [], 5, "hybrid", "someday", "", [])
+        chat_turn(fake_pipeline, "cats?", [], [], {"date_from": "someday"})
     )
     assert history[-1]["content"].startswith("⚠ ") and "YYYY\\-MM\\-DD" in history[-1]["content"]
     assert held == [] and "Sources appear here" in cards
@@ -180,7 +191,7 @@ def test_update_index_saves_uploads_safely_and_reports(
 def test_search_and_respond(fake_pipeline: Pipeline) -> None:
     from ui.app import respond, search
 
-    out = search(fake_pipeline, "rocket launch", 2, 5, "hybrid", "", "", [])
+    out = search(fake_pipeline, "rocket launch", 2, {"mode": "hybrid", "answer_mode": "LLM"})
     assert 'id="result-1"' in out and "fused" in out
     history, cards, box = respond(fake_pipeline, "How long do cats sleep?", [])
     assert box == "" and 'id="passage-1"' in cards and history[-1]["role"] == "assistant"
@@ -189,7 +200,7 @@ def test_search_and_respond(fake_pipeline: Pipeline) -> None:
 
 
 def test_parse_auth() -> None:
-    from ui.app import parse_auth
+    from rag.serving import parse_auth
 
     assert parse_auth(None) is None and parse_auth("") is None
     assert parse_auth("ann:pw:x") == ("ann", "pw:x")

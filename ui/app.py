@@ -10,16 +10,19 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from rag import serving
 from rag.config import MODES
 from rag.errors import IndexMissingError, InputError, RagError
 from rag.pipeline import Pipeline
+from rag.query import Query
+from rag.serving import parse_auth
 from rag.types import Answer, Article, BuildReport
 
 from . import uploads
@@ -37,14 +40,7 @@ from .render import (
     status_html,
     user_message,
 )
-from .session import (
-    ANSWER_MODES,
-    Turn,
-    append_feedback,
-    feedback_record,
-    overrides,
-    turn_at,
-)
+from .session import ANSWER_MODES, Turn, append_feedback, feedback_record, turn_at
 
 PLACEHOLDER = (
     "**Ask a question about the articles.**\n\n"
@@ -78,13 +74,13 @@ def respond(
 
 
 def answer_stream(
-    pipeline: Pipeline, question: str, options: dict[str, Any], held: Sequence[Turn] = ()
+    pipeline: Pipeline, question: str, request: Query, held: Sequence[Turn] = ()
 ) -> Iterator[str | Answer]:
     """The answer as it is written: the text so far (str) while an LLM writes, then the
     checked `Answer`. Earlier turns let a follow-up ("and when was that?") stand alone."""
     history = [(t.answer.question, t.answer.text) for t in held]
     text = ""
-    for part in pipeline.ask_stream(question, history=history, **options):
+    for part in pipeline.ask_stream(question, request, history=history):
         if isinstance(part, Answer):
             yield part
         else:
@@ -97,12 +93,12 @@ def chat_turn(
     message: str,
     history: list[dict[str, Any]],
     held: list[Turn],
-    *settings: Any,
+    panel: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """One chat turn, streamed: yields (history, cards, question box, turns, export button).
 
-    `settings` are the panel's values in `overrides` order. A `RagError` becomes the answer's
-    text (marked ⚠), so the conversation stays whole.
+    `panel`: the settings panel's raw values by `Query` field name. A `RagError` becomes the
+    answer's text (marked ⚠), so the conversation stays whole.
     """
     q = " ".join((message or "").split())
     if not q:
@@ -117,7 +113,7 @@ def chat_turn(
     t = len(held)
     answer: Answer | None = None
     try:
-        for part in answer_stream(pipeline, q, overrides(*settings), held):
+        for part in answer_stream(pipeline, q, Query.from_panel(panel or {}), held):
             if isinstance(part, Answer):
                 answer = part
             else:  # the LLM's answer so far; its citations are checked when it is complete
@@ -170,10 +166,12 @@ def export_file(answers: Sequence[Answer]) -> str:
     return str(path)
 
 
-def search(pipeline: Pipeline, query: str, n: float, *settings: Any) -> str:
-    """The Search tab: ranked passages with their scores, as HTML."""
-    options = {**overrides(*settings[:5]), "k": int(n)}
-    return search_html(" ".join(query.split()), pipeline.search(query, **options))
+def search(pipeline: Pipeline, query: str, n: float, panel: Mapping[str, Any]) -> str:
+    """The Search tab: ranked passages with their scores, as HTML (the panel's retrieval
+    choices apply; its answer choices do not)."""
+    wanted = {f: v for f, v in panel.items() if f not in ("answer_mode", "endpoint")}
+    request = Query.from_panel({**wanted, "k": n})
+    return search_html(" ".join(query.split()), pipeline.search(query, request))
 
 
 # --- index -------------------------------------------------------------------------------------
@@ -262,8 +260,12 @@ def _status(pipeline: Pipeline) -> str:
     return status_html(gen, manifest, size)
 
 
-def build_app(pipeline: Pipeline) -> gr.Blocks:
-    """Three tabs: Chat (answers beside their passages), Search (ranked chunks), Index."""
+def build_app(pipeline: Pipeline, read_only: bool = False) -> gr.Blocks:
+    """Three tabs: Chat (answers beside their passages), Search (ranked chunks), Index.
+
+    `read_only`: the Index tab only shows what is indexed; there is no upload, update or
+    remove, neither in the page nor in the API.
+    """
     s = pipeline.settings
     idx = Path(s.index_dir)
     first = _corpus(pipeline)
@@ -313,13 +315,16 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                                 list(ANSWER_MODES),
                                 value="LLM" if s.answer_mode == "llm" else "extractive",
                                 label="Answer mode",
-                                info="LLM: written by the model at the endpoint below (or "
-                                "RAG_LLM_URL / RAG_LLM_PATH), every citation checked",
+                                info="LLM: written by the configured model (RAG_LLM_URL / "
+                                "RAG_LLM_PATH), every citation checked",
                             )
-                            llm_url = gr.Textbox(
-                                label="LLM endpoint (OpenAI-compatible)",
-                                value=s.llm_url,
-                                placeholder="http://127.0.0.1:8080/v1",
+                            names = pipeline.endpoints.names()
+                            endpoint = gr.Dropdown(
+                                names,
+                                value=names[0],
+                                label="LLM endpoint (configured by the server's owner)",
+                                visible=len(names) > 1,
+                                elem_id="endpoint",
                             )
                     with gr.Column(scale=2, min_width=320):
                         cards = gr.HTML(EMPTY_CARDS, elem_id="cards")
@@ -342,34 +347,52 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                     with gr.Column(scale=1, min_width=320):
                         status = gr.HTML(_status(pipeline), elem_id="status")
                         report = gr.Markdown("", elem_id="index-report")
-                        files = gr.File(
-                            label="Add articles: .txt .md .html .jsonl(.gz) .xml/.rss/.atom, "
-                            f"up to {uploads.MAX_BYTES // 2**20} MB each",
-                            file_count="multiple",
-                            file_types=UPLOAD_TYPES,
-                            height=150,
-                            elem_id="upload",
-                        )
-                        update = gr.Button("Update index", variant="primary", elem_id="update")
-                        remove_pick = gr.Dropdown(
-                            [],
-                            label="Remove an article (later updates keep it out)",
-                            elem_id="remove-pick",
-                        )
-                        remove = gr.Button(
-                            "Remove this article", variant="stop", size="sm", elem_id="remove"
-                        )
+                        if read_only:
+                            gr.Markdown(
+                                "This server is read-only: articles are added by its owner.",
+                                elem_id="read-only",
+                            )
+                        with gr.Column(visible=not read_only, elem_id="index-edit"):
+                            files = gr.File(
+                                label="Add articles: .txt .md .html .jsonl(.gz) .xml/.rss/.atom, "
+                                f"up to {uploads.MAX_BYTES // 2**20} MB each",
+                                file_count="multiple",
+                                file_types=UPLOAD_TYPES,
+                                height=150,
+                                elem_id="upload",
+                            )
+                            update = gr.Button("Update index", variant="primary", elem_id="update")
+                            remove_pick = gr.Dropdown(
+                                [],
+                                label="Remove an article (later updates keep it out)",
+                                elem_id="remove-pick",
+                            )
+                            remove = gr.Button(
+                                "Remove this article", variant="stop", size="sm", elem_id="remove"
+                            )
                     with gr.Column(scale=1, min_width=320):
                         listing = gr.HTML("", elem_id="articles")
 
         # --- chat wiring -------------------------------------------------------------------
 
-        settings_in = [k, mode, date_from, date_to, outlet, answer_mode, llm_url]
+        # the panel's components by `Query` field name; handlers get the values by name
+        panel = {
+            "k": k,
+            "mode": mode,
+            "date_from": date_from,
+            "date_to": date_to,
+            "outlets": outlet,
+            "answer_mode": answer_mode,
+            "endpoint": endpoint,
+        }
+        settings_in = list(panel.values())
         chat_in = [box, chat, turns, *settings_in]
         chat_out = [chat, cards, box, turns, export]
 
-        def on_chat(message: str, history: list, held: list, *opts: Any) -> Iterator[Any]:
-            yield from chat_turn(pipeline, message, history, held, *opts)
+        def on_chat(message: str, history: list, held: list, *values: Any) -> Iterator[Any]:
+            yield from chat_turn(
+                pipeline, message, history, held, dict(zip(panel, values, strict=True))
+            )
 
         box.submit(on_chat, chat_in, chat_out, api_name="chat")
 
@@ -405,9 +428,9 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
 
         # --- search wiring -----------------------------------------------------------------
 
-        def on_search(q: str, n: float, *opts: Any) -> str:
+        def on_search(q: str, n: float, *values: Any) -> str:
             try:
-                return search(pipeline, q, n, *opts)
+                return search(pipeline, q, n, dict(zip(panel, values, strict=True)))
             except RagError as e:
                 raise gr.Error(str(e)) from None
 
@@ -436,6 +459,8 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                 raise gr.Error(str(e)) from None
             return (*refreshed(), report_markdown(r, saved, problems), None)
 
+        if read_only:  # no index-changing endpoints at all: not in the page, not in the API
+            return app
         update.click(
             on_update,
             files,
@@ -470,22 +495,6 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
 # --- serving -----------------------------------------------------------------------------------
 
 
-def parse_auth(auth: str | tuple[str, str] | None) -> tuple[str, str] | None:
-    """`"user:password"` -> ("user", "password"); None or "" -> None; anything else: InputError.
-
-    >>> parse_auth("ann:s3cret:x")
-    ('ann', 's3cret:x')
-    """
-    if not auth:
-        return None
-    if isinstance(auth, tuple):
-        return auth
-    user, sep, password = auth.partition(":")
-    if not sep or not user or not password:
-        raise InputError("--auth / RAG_AUTH must look like user:password")
-    return user, password
-
-
 def launch_options() -> dict[str, Any]:
     """The `launch()` arguments that style the page and wire the citation links."""
     return {"css": CSS, "js": JS, "max_file_size": uploads.MAX_BYTES}
@@ -496,19 +505,32 @@ def launch(
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: str | tuple[str, str] | None = None,
+    read_only: bool | None = None,
     **kwargs: Any,
 ) -> gr.Blocks:
     """Serve the app (blocking unless `prevent_thread_lock=True`); returns it.
 
-    `auth` ("user:password", else the environment's RAG_AUTH) asks for a login first.
+    `auth` ("user:password", else the environment's RAG_AUTH) asks for a login first. Serving
+    beyond loopback needs a login; `read_only` (default: when others may connect without one)
+    leaves out uploads, updates and removals, in the page and in the API.
     """
     login = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
-    if host not in ("127.0.0.1", "localhost", "::1") and login is None:
+    if read_only is None:
+        read_only = serving.read_only(host, login)
+    if read_only and not serving.loopback(host):
         print(
-            f"warning: serving on {host} without a login; anyone who can reach it can use it "
-            "(add --auth user:password or set RAG_AUTH)",
-            file=sys.stderr,
+            f"serving {host} read-only: the index cannot be changed from the app", file=sys.stderr
         )
-    app = build_app(pipeline)
-    app.launch(server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs})
+    app = build_app(pipeline, read_only=read_only)
+    try:
+        app.launch(server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs})
+    except OSError as e:
+        raise InputError(
+            f"cannot listen on {host}:{port} ({_first_line(e)}); is another server using it? "
+            "pass --port N"
+        ) from None
     return app
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]

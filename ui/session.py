@@ -1,4 +1,4 @@
-"""Session: what one chat holds (turns), feedback records, and settings from the panel's fields.
+"""Session: what one chat holds (turns) and its feedback records.
 
 No Gradio here: the app calls these and turns `RagError`s into messages.
 """
@@ -9,7 +9,7 @@ import dataclasses
 import json
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -81,50 +81,3 @@ def append_feedback(index_dir: Path, record: dict[str, Any]) -> Path:
         with open(path, "a", encoding="utf-8") as f:
             f.write(line)
     return path
-
-
-def _day(value: str, name: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise InputError(
-            f"{name} {value!r} is not a date: use YYYY-MM-DD or leave it empty"
-        ) from None
-
-
-def overrides(
-    k: float | None = None,
-    mode: str | None = None,
-    date_from: str = "",
-    date_to: str = "",
-    outlets: Sequence[str] | None = None,
-    answer_mode: str = "extractive",
-    llm_url: str = "",
-) -> dict[str, Any]:
-    """Keyword overrides for `Pipeline.ask`/`search` from the settings panel's raw values.
-
-    >>> overrides(3, "bm25", "2025-01-01", "", ["cnn.com"])["date_from"]
-    datetime.date(2025, 1, 1)
-    """
-    out: dict[str, Any] = {}
-    if k:
-        out["k"] = int(k)
-    if mode:
-        out["mode"] = mode
-    start, end = _day(date_from, "'From' date"), _day(date_to, "'To' date")
-    if start and end and start > end:
-        raise InputError(f"the date range is empty: {start} is after {end}")
-    if start:
-        out["date_from"] = start
-    if end:
-        out["date_to"] = end
-    wanted = tuple(o.strip() for o in outlets or () if o and o.strip())
-    if wanted:
-        out["sources"] = wanted
-    out["answer_mode"] = "llm" if answer_mode.lower() == "llm" else "extractive"
-    if llm_url.strip():
-        out["llm_url"] = llm_url.strip()
-    return out

@@ -9,11 +9,11 @@ The name the browser gave is never used as a path: the saved file is called
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 from pathlib import Path, PurePath
 
+from rag.digest import sha256_file
 from rag.errors import InputError
 
 UPLOADS = "uploads"  # folder inside the index folder
@@ -72,12 +72,8 @@ def save(src: Path, original_name: str, folder: Path, max_bytes: int = MAX_BYTES
         )
     if size == 0:
         raise InputError(f"{PurePath(original_name).name!r} is empty")
-    h = hashlib.sha256()
-    with open(src, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
     folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / safe_name(original_name, h.hexdigest()[:12])
+    dest = folder / safe_name(original_name, sha256_file(src)[:12])
     if not dest.exists():
         tmp = dest.with_name(dest.name + ".part")
         shutil.copyfile(src, tmp)

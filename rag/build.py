@@ -1,0 +1,325 @@
+"""Build: the index writer. Reads sources, chunks, embeds (reusing what it can), and writes and
+switches generations, always under the index lock: `Indexer.build|update|remove|rollback`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import chunk, dedup, index, sources, store
+from .config import Settings
+from .digest import text_key
+from .embed import Embedder
+from .errors import InputError, RagError
+from .keyword import KeywordIndex
+from .types import Article, BuildReport, Manifest, Skipped
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+OnSkip = Callable[[Skipped], None]
+EMBED_BLOCK = 512  # chunks per model call during a build
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What a build can take from the live generation."""
+
+    hashes: dict[str, str]  # doc_id -> content hash
+    vectors: dict[str, np.ndarray]  # content hash -> the article's chunk vectors
+    signatures: dict[str, np.ndarray]  # content hash -> MinHash signature
+
+
+@dataclass
+class Plan:
+    """One generation to write: the articles, where they came from, and what the read found."""
+
+    articles: Sequence[Article]
+    sources: list[str]  # the paths read (kept in the manifest for `update`)
+    excluded: tuple[str, ...] = ()  # doc_ids removed by hand
+    read: int = 0  # articles read, duplicates included
+    skipped: list[Skipped] = field(default_factory=list)
+    duplicates: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+
+class Indexer:
+    """Writes the index in `settings.index_dir`; `embedder` is called only when needed."""
+
+    def __init__(self, settings: Settings, embedder: Callable[[], Embedder]) -> None:
+        self.settings = settings
+        self._embedder = embedder
+
+    def build(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        progress: bool = False,
+        on_progress: Progress | None = None,
+        on_skip: OnSkip | None = None,
+    ) -> BuildReport:
+        """Index exactly the articles in `paths` into a new generation, then switch to it.
+
+        Vectors of articles unchanged since the live generation (same content hash, same model
+        and chunk settings) are reused, not re-embedded.
+        """
+        names = [str(p) for p in paths]
+        with index.locked(self.settings.index_dir):
+            return self._index(names, (), progress, on_progress, on_skip)
+
+    def update(
+        self,
+        paths: Iterable[str | Path] = (),
+        *,
+        progress: bool = False,
+        on_progress: Progress | None = None,
+        on_skip: OnSkip | None = None,
+    ) -> BuildReport:
+        """Bring the index in step with `paths` (default: the paths it was built from).
+
+        New articles are embedded and added, changed ones replaced, vanished ones dropped;
+        articles removed with `remove` stay out.
+        """
+        index.current(self.settings.index_dir)  # no index: say so before taking the lock
+        with index.locked(self.settings.index_dir):
+            m = index.read_manifest(index.current(self.settings.index_dir))
+            names = [str(p) for p in paths] or list(m.sources)
+            return self._index(names, m.excluded, progress, on_progress, on_skip)
+
+    def remove(self, keys: Iterable[str]) -> BuildReport:
+        """Drop articles by doc_id or by the path they were read from; updates keep them out."""
+        wanted = {str(k) for k in keys}
+        started = time.perf_counter()
+        with index.locked(self.settings.index_dir):
+            gen = index.current(self.settings.index_dir)
+            m = index.read_manifest(gen)
+            st = store.Store(gen / index.STORE)
+            try:
+                articles = st.articles()
+            finally:
+                st.close()
+
+            def hit(a: Article) -> bool:
+                return a.doc_id in wanted or a.path in wanted or a.path.split(":")[0] in wanted
+
+            gone = [a.doc_id for a in articles if hit(a)]
+            if not gone:
+                raise InputError(
+                    f"no article with id or path {', '.join(sorted(wanted))}; "
+                    "see `rag index list` for ids"
+                )
+            kept = [a for a in articles if not hit(a)]
+            if not kept:
+                raise InputError("removing these would leave the index empty; nothing was changed")
+            excluded = tuple(sorted({*m.excluded, *gone}))
+            plan = Plan(kept, list(m.sources), excluded, read=len(kept), started=started)
+            return self._write(plan, progress=False, on_progress=None)
+
+    def rollback(self) -> tuple[str, str]:
+        """Switch back to the generation before the live one: (from, to) names."""
+        with index.locked(self.settings.index_dir):
+            return index.rollback(self.settings.index_dir)
+
+    def stale(self, paths: Iterable[str | Path]) -> bool:
+        """True when there is no usable index or `paths` hold other articles than it does."""
+        s = self.settings
+        try:
+            m = index.read_manifest(index.current(s.index_dir))
+        except RagError:
+            return True
+        if (m.model, m.chunk_size, m.chunk_overlap) != (s.model, s.chunk_size, s.chunk_overlap):
+            return True
+        articles = self._read([str(p) for p in paths], False, None).articles
+        return {a.doc_id: a.content_hash for a in articles} != m.hashes
+
+    # --- the steps -----------------------------------------------------------------------------
+
+    def _index(
+        self,
+        names: list[str],
+        excluded: Sequence[str],
+        progress: bool,
+        on_progress: Progress | None,
+        on_skip: OnSkip | None,
+    ) -> BuildReport:
+        plan = self._read(names, progress, on_skip)
+        out = set(excluded)
+        plan.articles = [a for a in plan.articles if a.doc_id not in out]
+        plan.excluded = tuple(excluded)
+        if not plan.articles:
+            raise InputError(
+                f"no readable articles in {', '.join(names) or 'the given paths'}; "
+                "nothing was indexed and the current index is unchanged"
+            )
+        return self._write(plan, progress, on_progress)
+
+    def _read(self, paths: list[str], progress: bool, on_skip: OnSkip | None) -> Plan:
+        """Read every source; exact duplicates (same normalised text) are kept once."""
+        plan = Plan([], paths)
+        articles: list[Article] = []
+        seen_text: set[str] = set()
+        seen_id: set[str] = set()
+
+        def skip(item: Skipped) -> None:
+            plan.skipped.append(item)
+            if on_skip:
+                on_skip(item)
+
+        bar = tqdm(desc="articles read", unit=" art", disable=not progress)
+        for item in sources.read(paths):
+            if isinstance(item, Skipped):
+                skip(item)
+                continue
+            plan.read += 1
+            bar.update()
+            key = text_key(item.text)
+            if key in seen_text:
+                plan.duplicates += 1
+                continue
+            if item.doc_id in seen_id:
+                skip(
+                    Skipped(item.path, f"doc_id {item.doc_id!r} already used; give it a unique id")
+                )
+                continue
+            seen_text.add(key)
+            seen_id.add(item.doc_id)
+            articles.append(item)
+        bar.close()
+        plan.articles = articles
+        return plan
+
+    def _write(self, plan: Plan, progress: bool, on_progress: Progress | None) -> BuildReport:
+        """Chunk, embed (reusing what it can), write and switch to a new generation."""
+        s = self.settings
+        articles = plan.articles
+        spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]
+        reuse = self._reusable()
+        old_hashes = reuse.hashes
+        vectors, embedded = self._vectors(articles, spans, reuse.vectors, progress, on_progress)
+        signatures = [
+            reuse.signatures[a.content_hash]
+            if a.content_hash in reuse.signatures
+            else dedup.signature(a.text)
+            for a in articles
+        ]
+        groups = (
+            dedup.canonical(articles, signatures, s.near_duplicate, dedup.MIN_WORDS)
+            if s.near_duplicate > 0
+            else list(range(len(articles)))
+        )
+        partial = index.new_generation(s.index_dir)
+        n_chunks = store.write(partial / index.STORE, articles, spans, groups, signatures)
+        vector_index = index.VectorIndex.build(vectors, s.index_type)
+        vector_index.save(partial / index.VECTORS)
+        KeywordIndex.build(
+            [
+                chunk.embed_text(a, b, e)
+                for a, sp in zip(articles, spans, strict=True)
+                for b, e in sp
+            ]
+        ).save(partial / index.KEYWORDS)
+        hashes = {a.doc_id: a.content_hash for a in articles}
+        manifest = Manifest(
+            format_version=index.FORMAT_VERSION,
+            model=s.model,
+            dim=int(vectors.shape[1]),
+            chunk_size=s.chunk_size,
+            chunk_overlap=s.chunk_overlap,
+            articles=len(articles),
+            chunks=n_chunks,
+            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            hashes=hashes,
+            sources=tuple(plan.sources),
+            excluded=plan.excluded,
+            index_type=vector_index.kind,
+            index_params=vector_index.params,
+        )
+        gen = index.commit(partial, manifest)
+        return BuildReport(
+            read=plan.read,
+            skipped=tuple(plan.skipped),
+            duplicates=plan.duplicates,
+            articles=len(articles),
+            chunks=n_chunks,
+            embedded=embedded,
+            reused=n_chunks - embedded,
+            seconds=time.perf_counter() - plan.started,
+            generation=gen.name,
+            added=sum(d not in old_hashes for d in hashes),
+            changed=sum(d in old_hashes and old_hashes[d] != h for d, h in hashes.items()),
+            removed=sum(d not in hashes for d in old_hashes),
+            unchanged=sum(old_hashes.get(d) == h for d, h in hashes.items()),
+        )
+
+    def _reusable(self) -> Reuse:
+        """What the live generation offers the next build: its content hashes by doc_id, its
+        MinHash signatures, and its vectors by content hash when its model and chunk settings
+        match ours (else no vectors are reused: a full re-embed)."""
+        s = self.settings
+        try:
+            gen = index.current(s.index_dir)
+            m = index.read_manifest(gen)
+            st = store.Store(gen / index.STORE)
+        except RagError:  # no index yet, or a damaged one: nothing to reuse
+            return Reuse({}, {}, {})
+        try:
+            signatures = st.signatures()
+            if (m.model, m.chunk_size, m.chunk_overlap) != (
+                s.model,
+                s.chunk_size,
+                s.chunk_overlap,
+            ):
+                return Reuse(m.hashes, {}, signatures)
+            try:
+                vecs = index.VectorIndex.load(gen / index.VECTORS).vectors()
+            except RagError:
+                return Reuse(m.hashes, {}, signatures)
+            out: dict[str, np.ndarray] = {}
+            order = np.argsort(st.chunk_article, kind="stable")
+            bounds = np.searchsorted(st.chunk_article[order], np.arange(len(st.doc_ids) + 1))
+            for row, doc_id in enumerate(st.doc_ids):
+                out[m.hashes.get(doc_id, "")] = vecs[order[bounds[row] : bounds[row + 1]]]
+            out.pop("", None)
+            return Reuse(m.hashes, out, signatures)
+        except RagError:  # a damaged store: reuse nothing, re-embed everything
+            return Reuse(m.hashes, {}, {})
+        finally:
+            st.close()
+
+    def _vectors(
+        self,
+        articles: Sequence[Article],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        old: dict[str, np.ndarray],
+        progress: bool,
+        on_progress: Progress | None,
+    ) -> tuple[np.ndarray, int]:
+        """One vector per chunk, in chunk-id order; returns (vectors, how many were embedded)."""
+        parts: list[np.ndarray] = []  # chunk id -> vector (a placeholder until embedded)
+        todo: list[tuple[int, str]] = []  # (chunk id, text to embed)
+        empty = np.zeros(0, np.float32)
+        for a, sp in zip(articles, spans, strict=True):
+            reused = old.get(a.content_hash)
+            if reused is not None and len(reused) == len(sp):
+                parts.extend(reused)
+                continue
+            for b, e in sp:
+                todo.append((len(parts), chunk.embed_text(a, b, e)))
+                parts.append(empty)
+        todo.sort(key=lambda t: len(t[1]))  # similar lengths together: less padding
+        bar = tqdm(total=len(todo), desc="chunks embedded", unit=" chunk", disable=not progress)
+        embedder = self._embedder() if todo else None
+        for lo in range(0, len(todo), EMBED_BLOCK):
+            block = todo[lo : lo + EMBED_BLOCK]
+            vecs = embedder.encode([t for _, t in block])  # type: ignore[union-attr]
+            for (i, _), v in zip(block, vecs, strict=True):
+                parts[i] = v
+            bar.update(len(block))
+            if on_progress:
+                on_progress("embed", lo + len(block), len(todo))
+        bar.close()
+        return np.ascontiguousarray(np.stack(parts), dtype=np.float32), len(todo)

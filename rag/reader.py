@@ -1,0 +1,267 @@
+"""Reader: searching and answering against the live generation (hot-reloaded when a build
+switches), with per-request choices in a `Query` and LLMs picked among configured endpoints."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from . import index, store, when
+from .answer import extractive
+from .config import Settings
+from .embed import CrossEncoderReranker, Embedder, Reranker
+from .endpoints import Endpoints
+from .errors import IndexCorruptError, InputError, LLMError, RagError
+from .generate import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
+from .keyword import KeywordIndex
+from .llm import LLM
+from .query import Query
+from .retrieve import Retriever
+from .types import Answer, Article, Hit, Manifest
+
+NO_QUERY = Query()
+
+
+@dataclass
+class Loaded:
+    """One generation in memory."""
+
+    name: str
+    path: Path
+    manifest: Manifest
+    store: store.Store
+    retriever: Retriever
+
+
+class Reader:
+    """Answers from `settings.index_dir`; `embedder` is called when first needed."""
+
+    def __init__(
+        self, settings: Settings, embedder: Callable[[], Embedder], endpoints: Endpoints
+    ) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self.endpoints = endpoints
+        self._loaded: Loaded | None = None
+        self._reranker: Reranker | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder()
+
+    def load(self) -> Loaded:
+        """The live generation, (re)loaded when a build has switched to a new one.
+
+        A build that switches generations while this loads (and removes the one being read)
+        makes it try again with the new one; the previous load keeps serving meanwhile.
+        """
+        name = index.generation_id(self.settings.index_dir)
+        loaded = self._loaded
+        if loaded is not None and loaded.name == name:
+            return loaded
+        with self._lock:
+            attempt = 0
+            while True:
+                name = index.generation_id(self.settings.index_dir)
+                if self._loaded is not None and self._loaded.name == name:
+                    return self._loaded
+                try:
+                    self._loaded = self._open()
+                    return self._loaded
+                except RagError:
+                    attempt += 1
+                    if attempt == 3 or index.generation_id(self.settings.index_dir) == name:
+                        raise  # not a race with a build: the index really is unusable
+
+    def reload(self) -> Loaded:
+        """Load the live generation afresh (after `verify`, say)."""
+        self._loaded = None
+        return self.load()
+
+    def _open(self) -> Loaded:
+        s = self.settings
+        gen = index.current(s.index_dir)
+        manifest = index.read_manifest(gen)
+        index.check_model(manifest, s.model, s.index_dir)
+        st = store.Store(gen / index.STORE)
+        vectors = index.VectorIndex.load(gen / index.VECTORS)
+        keywords = KeywordIndex.load(gen / index.KEYWORDS)
+        if not (len(st) == len(vectors) == manifest.chunks):
+            raise IndexCorruptError(
+                f"{gen}: store, vectors and manifest disagree on the chunk count; "
+                "run `rag index build` to rebuild"
+            )
+        return Loaded(gen.name, gen, manifest, st, Retriever(st, vectors, keywords, self.reranker))
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The configured cross-encoder, loaded once (None when off)."""
+        if self.settings.reranker and self._reranker is None:
+            self._reranker = CrossEncoderReranker(self.settings.reranker)
+        return self._reranker
+
+    # --- searching -----------------------------------------------------------------------------
+
+    def _question(self, question: str) -> str:
+        q = " ".join(question.split())
+        if not q:
+            raise InputError("the question is empty: type a question about the articles")
+        if len(q) > self.settings.max_question_chars:
+            raise InputError(
+                f"the question has {len(q)} characters; keep it under "
+                f"{self.settings.max_question_chars}"
+            )
+        return q
+
+    def _embed_query(self, loaded: Loaded, q: str) -> np.ndarray:
+        qvec = self.embedder.encode([q])[0]
+        if qvec.shape[0] != loaded.manifest.dim:
+            raise IndexCorruptError(
+                f"the model gives {qvec.shape[0]}-dim vectors, the index holds "
+                f"{loaded.manifest.dim}-dim ones; run `rag index build` to rebuild"
+            )
+        return qvec
+
+    def _retrieve(self, q: str, qvec: np.ndarray, loaded: Loaded, s: Settings) -> list[Hit]:
+        """Search within the question's time window ("last week", "in June") when it names one
+        that holds matches; otherwise search as asked."""
+        if s.time_window == "filter":
+            found = when.window(q, s.as_of or date.today())
+            if found:
+                lo = max(found[0], s.date_from) if s.date_from else found[0]
+                hi = min(found[1], s.date_to) if s.date_to else found[1]
+                hits = loaded.retriever.search(q, qvec, s.with_(date_from=lo, date_to=hi))
+                if hits:
+                    return hits
+        return loaded.retriever.search(q, qvec, s)
+
+    def search(
+        self, text: str, query: Query = NO_QUERY, settings: Settings | None = None
+    ) -> list[Hit]:
+        """Ranked hits for `text`, with the request's choices laid over `settings`."""
+        s = query.apply(settings or self.settings)
+        q = self._question(text)
+        loaded = self.load()
+        return self._retrieve(q, self._embed_query(loaded, q), loaded, s)
+
+    # --- answering -----------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        query: Query = NO_QUERY,
+        settings: Settings | None = None,
+        history: History = (),
+    ) -> Answer:
+        """The checked answer, all at once (see `ask_stream`)."""
+        base = settings or self.settings
+        if not history and not query.generating(base):  # extractive: no stream to follow
+            s = query.apply(base)
+            q = self._question(question)
+            loaded = self.load()
+            qvec = self._embed_query(loaded, q)
+            hits = self._retrieve(q, qvec, loaded, s)
+            return extractive(q, qvec, hits, self.embedder.encode, min_score=s.min_score)
+        answer: Answer | None = None
+        for part in self.ask_stream(question, query, settings, history):
+            if isinstance(part, Answer):
+                answer = part
+        if answer is None:
+            raise InputError("no answer came back; ask again")
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        query: Query = NO_QUERY,
+        settings: Settings | None = None,
+        history: History = (),
+    ) -> Iterator[str | Answer]:
+        """The answer as it is written: text pieces (str), then the checked `Answer`, last.
+
+        The Answer is authoritative: its text replaces what was streamed (bad citation numbers
+        removed; or, when the LLM fails midway, the extractive answer with a `note` saying
+        why). Without an LLM only the Answer comes. `history`: earlier (question, answer text)
+        turns; a follow-up is rewritten into `Answer.standalone` before retrieval.
+        """
+        base_settings = settings or self.settings
+        s = query.apply(base_settings)
+        q = self._question(question)
+        model: LLM | None = None
+        problem = ""
+        if query.generating(base_settings):
+            try:
+                model = self.endpoints.get(query.endpoint)
+            except LLMError as e:
+                problem = str(e)
+        standalone = q
+        if history and is_follow_up(q):
+            standalone = rewrite_rule(q, history)
+            if model is not None:
+                try:
+                    standalone = self._question(rewrite_llm(model, q, history))
+                except (LLMError, InputError) as e:
+                    problem = str(e) if isinstance(e, LLMError) else problem
+                    model = None if isinstance(e, LLMError) else model
+        loaded = self.load()
+        qvec = self._embed_query(loaded, standalone)
+        hits = self._retrieve(standalone, qvec, loaded, s)
+        base = extractive(standalone, qvec, hits, self.embedder.encode, min_score=s.min_score)
+        base = replace(base, question=q, standalone=standalone)
+        fallback = f"{problem}; showing the extractive answer instead" if problem else ""
+        if model is None or base.refused:  # nothing close enough: no need to ask the model
+            yield replace(base, note=fallback)
+            return
+        text: list[str] = []
+        try:
+            for delta in model.stream(
+                prompt(standalone, hits[: s.llm_passages]),
+                max_tokens=s.llm_max_tokens,
+                temperature=0.0,
+            ):
+                text.append(delta)
+                yield delta
+        except LLMError as e:
+            yield replace(base, note=f"{e}; showing the extractive answer instead")
+            return
+        answer = to_answer(
+            q,
+            "".join(text),
+            hits,
+            self.embedder.encode,
+            threshold=s.min_support,
+            passages=s.llm_passages,
+            llm=model.name,
+        )
+        yield replace(answer, standalone=standalone)
+
+    # --- what the index holds ------------------------------------------------------------------
+
+    def articles(self) -> list[tuple[Article, int]]:
+        """Every indexed article with its number of chunks."""
+        loaded = self.load()
+        counts = loaded.store.counts_by_article()
+        return [(a, counts.get(a.doc_id, 0)) for a in loaded.store.articles()]
+
+    def verify(self) -> str:
+        """Checksums, then load and cross-check counts; a one-line summary, or an IndexError."""
+        gen = index.current(self.settings.index_dir)
+        m = index.verify(gen)
+        loaded = self.reload()
+        if set(loaded.store.doc_ids) != set(m.hashes):
+            raise IndexCorruptError(
+                f"{gen}: store and manifest list different articles; run `rag index build`"
+            )
+        return f"ok: {gen.name}, {m.articles} articles, {m.chunks} chunks, {len(m.files)} files"
+
+    def status(self) -> tuple[Path, Manifest, int]:
+        """The live generation's folder, manifest and size on disk in bytes."""
+        gen = index.current(self.settings.index_dir)
+        size = sum(p.stat().st_size for p in gen.rglob("*") if p.is_file())
+        return gen, index.read_manifest(gen), size
