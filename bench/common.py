@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import socket
 import statistics
 import sys
 import time
@@ -143,3 +144,10 @@ def chunk_texts(records: list[dict[str, Any]], size: int = 800, overlap: int = 1
         a = Article(doc_id=r["doc_id"], title=r.get("title", ""), text=r["text"])
         texts += [chunk.embed_text(a, b, e) for b, e in chunk.spans(a.text, size, overlap)]
     return texts
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

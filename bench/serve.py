@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, WORK, index_args, log, memory, save
+from bench.common import ROOT, WORK, free_port, index_args, log, memory, save
 from bench.query import question_set
 from rag import index
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:

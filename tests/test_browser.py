@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bench.common import free_port
 from rag import Pipeline, Settings
 from tests.conftest import ROOT, SEEDS
 
@@ -62,12 +62,6 @@ def make_corpus(folder: Path, hostile: bool = True) -> Path:
     if hostile:
         (folder / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n")
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(pipeline: Pipeline) -> tuple[Any, str]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
+from bench.common import free_port
 from rag import Pipeline, Settings
 from tests.conftest import SEEDS
 
@@ -55,12 +55,6 @@ def test_unknown_model_gives_one_line_error() -> None:
     with pytest.raises(ModelError) as err:
         SentenceTransformerEmbedder("/nonexistent/model/folder")
     assert "RAG_MODEL" in str(err.value) and "\n" not in str(err.value)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_ui_handler_in_process(seed_pipeline: Pipeline) -> None:
