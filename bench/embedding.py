@@ -1,7 +1,10 @@
 """Embedding: chunks per second by backend and batch size, one-question latency, and retrieval
-quality per backend on ../shared/eval (Hit@k / MRR with rag.evaluate).
+quality per backend on ../shared/eval (Hit@k / MRR with rag.evaluate); with --backend-choice,
+the three backends on this CPU (its model and flags), what `auto` picks and what the
+calibration would time (bench/results/backends.json).
 
     python -m bench.embedding --texts 256 --quality
+    python -m bench.embedding --backend-choice
 """
 
 from __future__ import annotations
@@ -9,13 +12,27 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import EVAL, NEWS, WORK, chunk_texts, log, news_articles, percentiles, save
+from bench.common import (
+    EVAL,
+    NEWS,
+    ROOT,
+    WORK,
+    chunk_texts,
+    log,
+    news_articles,
+    percentiles,
+    save,
+)
+from rag import backend as choice
 from rag import embed
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -136,13 +153,99 @@ def quality(
     return rows
 
 
+def seed_texts(n: int = 300, chars: int = 800, seed: int = 0) -> list[str]:
+    """`n` made-up chunks of about `chars` characters: sentences of seeds/ drawn at random."""
+    import re
+
+    text = " ".join(p.read_text() for p in sorted((ROOT / "seeds").glob("*.txt")))
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if len(s) > 20]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        parts: list[str] = []
+        while sum(map(len, parts)) < chars:
+            parts.append(sentences[rng.integers(len(sentences))])
+        out.append(" ".join(parts)[: chars + 100])
+    return out
+
+
+def start_seconds(name: str, runs: int = 2) -> float:
+    """Median seconds from a fresh interpreter to the first vector (import, load, encode)."""
+    code = (
+        "from pathlib import Path; from rag import embed; "
+        f"embed.load(batch_size=16, backend={name!r}, cache_dir=Path({str(WORK / 'models')!r}))"
+        ".encode(['a question'])"
+    )
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+        times.append(time.perf_counter() - t)
+    return round(statistics.median(times), 2)
+
+
+def backend_choice(n: int = 300, batch: int = 16, repeats: int = 3) -> dict[str, Any]:
+    """Chunks/s of each backend on `n` seeds/ chunks (median of `repeats`), the CPU, the
+    choice `auto` makes here and the calibration timings it would use without the flags."""
+    texts = seed_texts(n)
+    cpu = choice.cpu()
+    rows, made = [], {}
+    for name in BACKENDS:
+        e = made[name] = embed.load(batch_size=batch, backend=name, cache_dir=WORK / "models")
+        e.encode(texts[:16])  # warm-up
+        runs, cpus = [], []
+        for _ in range(repeats):
+            t, c = time.perf_counter(), time.process_time()
+            e.encode(texts)
+            runs.append(time.perf_counter() - t)
+            cpus.append(time.process_time() - c)
+        s = statistics.median(runs)
+        rows.append(
+            {
+                "backend": name,
+                "chunks_per_s": round(n / s, 1),
+                "runs_s": [round(r, 2) for r in runs],
+                "chunks_per_cpu_s": round(n / statistics.median(cpus), 2),
+            }
+        )
+        log(f"backends: {name}: {rows[-1]['chunks_per_s']} chunks/s")
+    rate = {r["backend"]: r["chunks_per_s"] for r in rows}
+    t = time.perf_counter()
+    calibration = {n: round(choice.seconds_for_sample(made[n]), 3) for n in ("onnx-int8", "onnx")}
+    calibration_s = time.perf_counter() - t
+    auto = embed.load(batch_size=batch, backend="auto", cache_dir=WORK / "models")
+    return {
+        "cpu": cpu.model,
+        "int8_flags": [f for f in choice.INT8_FLAGS if f in cpu.flags],
+        "flags": " ".join(sorted(cpu.flags)),
+        "texts": n,
+        "mean_chars": round(float(np.mean([len(t) for t in texts]))),
+        "batch_size": batch,
+        "speed": rows,
+        "int8_vs_onnx": round(rate["onnx-int8"] / rate["onnx"], 2),
+        "int8_vs_torch": round(rate["onnx-int8"] / rate["torch"], 2),
+        "onnx_vs_torch": round(rate["onnx"] / rate["torch"], 2),
+        "auto": {"backend": auto.backend, "reason": auto.reason},  # type: ignore[attr-defined]
+        "calibration_sample_s": calibration,  # median of 3, what a CPU without the flags times
+        "calibration_total_s": round(calibration_s, 2),  # the files loaded: add their loading
+        "start_to_first_vector_s": {name: start_seconds(name) for name in BACKENDS},
+        "not_measured": "an AVX2-only CPU: none was available (this one has the int8 flags)",
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--texts", type=int, default=256)
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS))
     ap.add_argument("--batches", type=int, nargs="+", default=list(BATCHES))
     ap.add_argument("--quality", action="store_true", help="also build and evaluate per backend")
+    ap.add_argument(
+        "--backend-choice", action="store_true", help="only bench/results/backends.json"
+    )
     args = ap.parse_args()
+    if args.backend_choice:
+        save("backends", backend_choice())
+        return
     texts = sample_texts(args.texts)
     out: dict[str, Any] = {"texts": len(texts), "chars": sum(map(len, texts))}
     out["speed"] = speed(texts, tuple(args.backends), tuple(args.batches))

@@ -5,26 +5,23 @@ Backends (`Settings.backend`):
 - ``torch``: `SentenceTransformer.encode`, float32.
 - ``onnx``: the same network exported once to ONNX and run by ONNX Runtime, float32.
 - ``onnx-int8``: that export with int8 weights (dynamic quantisation, AVX-512 VNNI friendly):
-  about twice as fast on a CPU, same retrieval quality on ../shared/eval (bench/README.md).
-- ``auto``: ``onnx-int8`` where onnxruntime is installed and the model is a plain
-  transformer + mean pooling + normalise (all-MiniLM-L6-v2 is), else ``torch``.
+  on such a CPU 2x float32 ONNX and 3.6x PyTorch, same retrieval quality on ../shared/eval.
+- ``auto``: the faster of the two ONNX files on this CPU (rag/backend.py) where onnxruntime
+  is installed and the model is a plain transformer + mean pooling + normalise
+  (all-MiniLM-L6-v2 is), else ``torch``.
 
-The export lands in a cache folder keyed by the model's files (by default ``models/`` inside
-the index folder), so it runs once.
+Each embedder says which backend it runs (``backend``) and why (``reason``). The export is
+setup, in rag/export.py: it runs once into a cache folder keyed by the model's files (by
+default ``models/`` inside the index folder). Running a cached export imports neither torch
+nor transformers.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import logging
 import os
-import re
-import shutil
 import sys
-import uuid
-import warnings
 from pathlib import Path
 
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -38,7 +35,6 @@ from .config import BACKENDS, DEFAULT_MODEL
 from .errors import ModelError
 
 PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
-EXPORT_VERSION = 2  # bump when the exported graph changes: old cached exports are then ignored
 
 
 class Embedder(Protocol):
@@ -71,6 +67,7 @@ class SentenceTransformerEmbedder:
         self.name = model
         self.batch_size = batch_size
         self.backend = "torch"
+        self.reason = "asked for"
         with _loading(
             f"embedding model {model!r}",
             "give a local path or a sentence-transformers model name with --model / RAG_MODEL",
@@ -100,8 +97,8 @@ def load(
     backend: str = "auto",
     cache_dir: Path | None = None,
 ) -> Embedder:
-    """The embedder for `backend` (see the module docstring); "auto" never fails over ONNX:
-    it falls back to PyTorch, saying why on stderr."""
+    """The embedder for `backend` (see the module docstring), with `backend` and `reason`
+    attributes; "auto" never fails over ONNX: it falls back to PyTorch, saying why on stderr."""
     if backend not in BACKENDS:
         raise ModelError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if backend == "torch":
@@ -109,149 +106,40 @@ def load(
     if backend in ("onnx", "onnx-int8"):
         return OnnxEmbedder(model, batch_size, quantize=backend == "onnx-int8", cache_dir=cache_dir)
     try:
-        return OnnxEmbedder(model, batch_size, quantize=True, cache_dir=cache_dir)
+        return _auto(model, batch_size, cache_dir)
     except ModelError as e:
         print(f"note: using the PyTorch backend: {e}", file=sys.stderr)
-        return SentenceTransformerEmbedder(model, batch_size)
+        torch = SentenceTransformerEmbedder(model, batch_size)
+        torch.reason = f"ONNX unavailable: {e}"
+        return torch
+
+
+def _auto(model: str, batch_size: int, cache_dir: Path | None) -> OnnxEmbedder:
+    """The faster ONNX embedder on this CPU (by its flags, else timed once and remembered)."""
+    from . import backend as choice
+    from . import export
+
+    folder = export.export_folder(model, cache_dir)  # ModelError when ONNX cannot do it
+    made: dict[str, OnnxEmbedder] = {}
+
+    def onnx(name: str) -> OnnxEmbedder:
+        if name not in made:
+            made[name] = OnnxEmbedder(
+                model, batch_size, quantize=name == "onnx-int8", cache_dir=cache_dir
+            )
+        return made[name]
+
+    timers = {n: lambda n=n: choice.seconds_for_sample(onnx(n)) for n in ("onnx-int8", "onnx")}
+    folders = [folder, default_cache() / folder.name]  # this index's, and the user cache's
+    name, reason = choice.choose(choice.cpu(), folders, folder.name, timers)
+    chosen = onnx(name)
+    chosen.reason = reason
+    return chosen
 
 
 def default_cache() -> Path:
     """Where ONNX exports go when no index folder is given."""
     return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "rag-news" / "onnx"
-
-
-def _mean_pooled(path: Path) -> bool:
-    """True when the model is transformer -> mean pooling (-> normalise): what the export does."""
-    try:
-        modules = json.loads((path / "modules.json").read_text())
-        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
-        pooling = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
-        config = json.loads((path / pooling / "config.json").read_text())
-    except (OSError, ValueError, KeyError, StopIteration):
-        return False
-    modes = [k for k, v in config.items() if k.startswith("pooling_mode") and v]
-    return (
-        kinds[:2] == ["Transformer", "Pooling"]
-        and set(kinds[2:]) <= {"Normalize"}
-        and (modes == ["pooling_mode_mean_tokens"] or config.get("pooling_mode") == "mean")
-    )
-
-
-def _fingerprint(path: Path) -> str:
-    """Changes when the model's files do (names, sizes, times) or the export code does."""
-    h = hashlib.sha256(f"{EXPORT_VERSION}".encode())
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        st = f.stat()
-        h.update(f"{f.relative_to(path)}:{st.st_size}:{int(st.st_mtime)}".encode())
-    return h.hexdigest()[:16]
-
-
-def export_onnx(model: str, cache_dir: Path | None = None, quantize: bool = True) -> Path:
-    """The ONNX file of `model` (int8 when `quantize`), exported on first use, then cached.
-
-    The graph takes input_ids, attention_mask and token_type_ids (int64, batch x tokens) and
-    returns the mean-pooled, L2-normalised embedding (float32, batch x dim).
-    """
-    path = Path(resolve(model))
-    if not path.is_dir():
-        raise ModelError(f"{model!r} is not a local model folder; the ONNX backend needs one")
-    if not _mean_pooled(path) or not (path / "tokenizer.json").is_file():
-        raise ModelError(f"{model!r} is not a mean-pooled model with a tokenizer.json")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-.")[-60:] or "model"
-    folder = (cache_dir or default_cache()) / f"{slug}-{_fingerprint(path)}"
-    fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
-    target = int8 if quantize else fp32
-    if target.is_file():
-        return target
-    shared = default_cache() / folder.name / target.name  # another index's export, same model
-    if shared.is_file() and shared != target:
-        with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".{uuid.uuid4().hex}.onnx"
-            shutil.copyfile(shared, tmp)
-            os.replace(tmp, target)
-            return target
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not fp32.is_file():
-            _export(path, fp32)
-        if quantize:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            tmp = folder / f".{uuid.uuid4().hex}.onnx"
-            root = logging.getLogger()
-            level = root.level
-            root.setLevel(logging.ERROR)  # quiet its "consider pre-processing" advice
-            try:
-                quantize_dynamic(
-                    fp32,
-                    tmp,
-                    weight_type=QuantType.QInt8,
-                    per_channel=True,
-                    reduce_range=False,  # VNNI has no 7-bit saturation problem
-                    extra_options={"DefaultTensorType": 1},  # FLOAT where shape inference fails
-                )
-            finally:
-                root.setLevel(level)
-            os.replace(tmp, int8)
-        if shared != target:  # keep a copy for the next index folder (best effort)
-            with contextlib.suppress(OSError):
-                shared.parent.mkdir(parents=True, exist_ok=True)
-                tmp = shared.with_name(f".{uuid.uuid4().hex}.onnx")
-                shutil.copyfile(target, tmp)
-                os.replace(tmp, shared)
-    except ImportError as e:
-        raise ModelError(
-            f"the ONNX backend needs onnx and onnxruntime ({e.name} is missing)"
-        ) from e
-    except Exception as e:  # the exporter and quantiser raise many kinds
-        raise ModelError(f"cannot export {model!r} to ONNX ({type(e).__name__}: {e})"[:300]) from e
-    return target
-
-
-def _export(path: Path, out: Path) -> None:
-    """Trace transformer + mean pooling + normalise into one ONNX graph at `out` (atomically)."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    # eager attention traces to plain MatMul/Softmax, which int8 ONNX Runtime runs 1.28x faster
-    # than the SDPA graph (measured on 600 news chunks, same vectors: cosine 0.9986 on average)
-    st = SentenceTransformer(str(path), device="cpu", model_kwargs={"attn_implementation": "eager"})
-    net = st[0].auto_model
-
-    class Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.net: Any = net
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            h = self.net(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state  # batch x tokens x dim
-            m = attention_mask.unsqueeze(-1).to(h.dtype)
-            v = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(v, p=2.0, dim=1)
-
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    example = st.tokenizer(["an example", "a longer example sentence"], padding=True)
-    args = tuple(
-        torch.tensor(example.get(n, [[0] * len(example["input_ids"][0])] * 2)) for n in names
-    )
-    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
-    tmp = out.with_name(f".{uuid.uuid4().hex}.onnx")
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Pooled().eval(),
-            args,
-            str(tmp),
-            input_names=names,
-            output_names=["embedding"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,  # the TorchScript exporter: no onnxscript needed, stable graph
-        )
-    os.replace(tmp, out)
 
 
 class OnnxEmbedder:
@@ -275,6 +163,9 @@ class OnnxEmbedder:
         self.name = model
         self.batch_size = batch_size
         self.backend = "onnx-int8" if quantize else "onnx"
+        self.reason = "asked for"
+        from .export import adopt, export_onnx, remove
+
         self.file = export_onnx(model, cache_dir, quantize)
         path = Path(resolve(model))
         try:
@@ -293,8 +184,9 @@ class OnnxEmbedder:
                 str(self.file), options, providers=["CPUExecutionProvider"]
             )
         except Exception as e:  # a damaged cached file: remove it so the next load re-exports
-            self.file.unlink(missing_ok=True)
+            remove(self.file)
             raise ModelError(f"cannot load {self.file} ({type(e).__name__}); try again") from e
+        adopt(self.file, model)  # an export older than integrity records gets one now
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.dim = int(self.session.get_outputs()[0].shape[1] or self.encode(["x"]).shape[1])
 
