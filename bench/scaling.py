@@ -126,15 +126,6 @@ def _timed(
     return times, found
 
 
-def _set(vi: VectorIndex, knob: int) -> None:
-    if vi.kind in ("hnsw", "hnsw-flat"):
-        rag_index._graph(vi.index).efSearch = knob
-    elif vi.kind == "ivf":
-        import faiss
-
-        faiss.extract_index_ivf(vi.index).nprobe = knob
-
-
 def child(n: int, kind: str, queries: int) -> dict[str, Any]:
     """One (size, kind) measurement; runs in its own process."""
     base, qs, gt_path = dataset(n, queries)
@@ -183,8 +174,10 @@ def child(n: int, kind: str, queries: int) -> dict[str, Any]:
         del sub
     sweep = []
     for knob, rerank in SWEEP.get(kind, []):
-        _set(vi, knob)
-        rag_index.RERANK = rerank
+        if vi.kind == "ivf":
+            vi.set_search(nprobe=knob, rerank=rerank)
+        else:
+            vi.set_search(ef_search=knob, rerank=rerank)
         times, found = _timed(vi, q[: min(300, n_lat)])
         sweep.append(
             {

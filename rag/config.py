@@ -46,7 +46,9 @@ class Settings:
     date_from: date | None = None
     date_to: date | None = None
     sources: tuple[str, ...] = ()  # outlets to keep (empty = all)
-    min_score: float = 0.35  # best dense similarity below this -> refuse
+    min_score: float = 0.35  # with gate "off": best dense similarity below this -> refuse
+    gate: str = ""  # answerability model: "" = the packaged rag/gate.json, a path, or "off"
+    refusal_precision: float = 0.8  # refuse where refusals were this often right (rag/gate.py)
     near_duplicate: float = 0.8  # shingle overlap that groups copies of a story (0 = off)
     reranker: str = ""  # CrossEncoder name or path ("" = off)
     rerank_pool: int = 30  # candidates the reranker reorders
@@ -71,6 +73,8 @@ class Settings:
     # bench/support_threshold.py (best 0.60 on dev proxy pairs) and on 1.5B answers to news dev
     # (supported sentences flagged: 8 % from 0.45 to 0.60, 29 % at 0.65)
     min_support: float = 0.55
+    # an article's text is cut at this many characters, with a note (rag/sources.py)
+    max_article_chars: int = 1_000_000
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -130,6 +134,8 @@ class Settings:
             )
         if self.llm_timeout <= 0 or self.llm_ctx < 512 or self.llm_max_tokens < 1:
             raise ConfigError("llm_timeout must be > 0, llm_ctx >= 512 and llm_max_tokens >= 1")
+        if not 0 < self.refusal_precision <= 1:
+            raise ConfigError("refusal_precision must be in (0, 1]")
         if self.llm_passages < 1:
             raise ConfigError("llm_passages must be at least 1")
         for entry in self.llm_endpoints:
@@ -139,6 +145,8 @@ class Settings:
                     f"llm_endpoints entry {entry!r} must look like name=http://host:port/v1 "
                     "(a name of letters, digits and _)"
                 )
+        if self.max_article_chars < 1000:
+            raise ConfigError("max_article_chars must be at least 1000")
 
 
 _KEY_PREFIX = "RAG_LLM_KEY_"  # RAG_LLM_KEY_<NAME>: the key of endpoint <name> only

@@ -1,26 +1,15 @@
-"""Index: the FAISS vectors, the manifest, and generations on disk switched atomically.
+"""Index: the FAISS vector index of one generation (the only faiss import).
 
-Layout of an index folder::
-
-    index/
-      CURRENT            name of the live generation, e.g. "gen-20261130T131500-3f2a"
-      gen-.../           manifest.json, vectors.faiss, store.sqlite, bm25/
-      gen-....partial/   a generation being written (removed at the next build if it crashed)
-      .lock              held by the one build running
+The generations on disk, the manifest and the build lock are rag/generation.py's; its names
+are re-exported here (`index.current`, `index.commit`, ...). What `VectorIndex.load` checks
+against damage, and what only `rag index verify` sees, is listed there.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import fcntl
-import hashlib
-import json
 import os
-import shutil
-import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +17,49 @@ import faiss
 import numpy as np
 
 from .config import INDEX_TYPES
-from .errors import (
-    ConfigError,
-    IndexCorruptError,
-    IndexLockedError,
-    IndexMismatchError,
-    IndexMissingError,
+from .errors import ConfigError, IndexCorruptError
+from .generation import (
+    CURRENT,
+    FORMAT_VERSION,
+    KEYWORDS,
+    MANIFEST,
+    REBUILD,
+    STORE,
+    VECTORS,
+    check_model,
+    commit,
+    current,
+    generation_id,
+    locked,
+    new_generation,
+    read_manifest,
+    rollback,
+    sha256,
+    verify,
 )
-from .types import Manifest
+from .rows import Rows, dot
 
-FORMAT_VERSION = 2
-VECTORS = "vectors.faiss"
-MANIFEST = "manifest.json"
-STORE = "store.sqlite"
-KEYWORDS = "bm25"
-CURRENT = "CURRENT"
-REBUILD = "run `rag index build` to rebuild it"
-
+__all__ = [
+    "CURRENT",
+    "FORMAT_VERSION",
+    "KEYWORDS",
+    "MANIFEST",
+    "REBUILD",
+    "STORE",
+    "VECTORS",
+    "VectorIndex",
+    "check_model",
+    "choose",
+    "commit",
+    "current",
+    "generation_id",
+    "locked",
+    "new_generation",
+    "read_manifest",
+    "rollback",
+    "sha256",
+    "verify",
+]
 
 EXACT_MAX = 50_000  # "auto": exact search up to this many vectors, IVF above (bench/README.md)
 HNSW_M = 32  # graph neighbours per node (2 * M on the bottom level)
@@ -87,69 +102,6 @@ def threads(n: int) -> Iterator[None]:
 def cpu_count() -> int:
     """CPUs this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _dot(rows: np.ndarray | Rows, ids: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """`rows[ids] @ q` (float32), 1,024 rows at a time.
-
-    Small products stay on one thread: a large one wakes OpenBLAS's threads, and on a busy
-    2-core machine 3,000 rows then took 16 ms instead of 0.9 ms.
-    """
-    out = np.empty(len(ids), dtype=np.float32)
-    for lo in range(0, len(ids), 1024):
-        out[lo : lo + 1024] = np.asarray(rows[ids[lo : lo + 1024]]) @ q
-    return out
-
-
-class Rows:
-    """The float vectors saved beside an approximate index (`vectors.npy`), read by position
-    with `pread`: re-scoring reads ~50 scattered rows a query, and a memory map would pull
-    64 kB around each into the process (at 1M vectors, 1.5 GB of RSS after 1,000 queries).
-    Behaves as a read-only float32 array for `rows[ids]`, `len()` and `np.asarray(rows)`."""
-
-    SCAN = 4096  # above this many rows in one read, map the file for that read only
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        with open(path, "rb") as f:
-            major, _ = np.lib.format.read_magic(f)
-            read = np.lib.format.read_array_header_1_0
-            if major != 1:
-                read = np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read(f)
-            self.offset = f.tell()
-            size = os.fstat(f.fileno()).st_size
-        if len(shape) != 2 or fortran or dtype != np.float32:
-            raise ValueError("not a C-ordered float32 matrix")
-        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
-        self.dtype = np.dtype(np.float32)
-        self.row_bytes = 4 * self.shape[1]
-        if size < self.offset + self.shape[0] * self.row_bytes:
-            raise ValueError(f"{size} bytes, too short for {self.shape[0]} rows")
-        self.fd = os.open(path, os.O_RDONLY)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, ids: Any) -> np.ndarray:
-        rows = np.asarray(ids, dtype=np.int64).ravel()
-        if len(rows) > self.SCAN:
-            return np.array(np.load(self.path, mmap_mode="r")[rows], dtype=np.float32)
-        size = self.row_bytes
-        buf = bytearray(len(rows) * size)
-        view = memoryview(buf)
-        for i, r in enumerate(rows.tolist()):
-            if not 0 <= r < self.shape[0]:
-                raise IndexError(f"row {r} of {self.shape[0]}")
-            os.preadv(self.fd, [view[i * size : (i + 1) * size]], self.offset + r * size)
-        return np.frombuffer(buf, dtype=np.float32).reshape(len(rows), self.shape[1])
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(np.load(self.path), dtype=dtype or np.float32)
-
-    def __del__(self) -> None:
-        with contextlib.suppress(AttributeError, OSError):
-            os.close(self.fd)
 
 
 def ivf_lists(n: int) -> int:
@@ -197,6 +149,7 @@ class VectorIndex:
         self.dim = int(index.d)
         self.kind = _kind(index)
         self.stored = stored  # chunk id -> float32 vector, for kinds whose codes are lossy
+        self.rerank = RERANK  # approximate kinds: candidates re-scored exactly (`set_search`)
 
     @classmethod
     def build(cls, vectors: np.ndarray, kind: str = "auto") -> VectorIndex:
@@ -239,12 +192,52 @@ class VectorIndex:
                 "M": int(graph.nb_neighbors(1)),
                 "ef_construction": int(graph.efConstruction),
                 "ef_search": int(graph.efSearch),
-                "rerank": RERANK,
+                "rerank": self.rerank,
             }
         if self.kind == "ivf":
             ivf = faiss.extract_index_ivf(self.index)
-            return {"nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe), "rerank": RERANK}
+            return {"nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe), "rerank": self.rerank}
         return {}
+
+    def set_search(
+        self, *, nprobe: int | None = None, ef_search: int | None = None, rerank: int | None = None
+    ) -> None:
+        """Change how this index searches (not how it was built); None leaves a knob as it is.
+
+        `nprobe`: IVF cells searched (1 .. nlist); `ef_search`: HNSW candidate list length;
+        `rerank`: candidates approximate kinds re-score exactly. A knob the kind has not got,
+        or a value out of range, is a ConfigError.
+
+        >>> vi = VectorIndex.build(np.eye(4, dtype=np.float32), "hnsw")
+        >>> vi.set_search(ef_search=16, rerank=10); vi.params["ef_search"], vi.params["rerank"]
+        (16, 10)
+        """
+        for name, value in (("nprobe", nprobe), ("ef_search", ef_search), ("rerank", rerank)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ConfigError(f"{name} must be a whole number, not {value!r}")
+        hnsw = self.kind in ("hnsw", "hnsw-flat")
+        if nprobe is not None:
+            if self.kind != "ivf":
+                raise ConfigError(f"nprobe applies to an ivf index; this one is {self.kind}")
+            ivf = faiss.extract_index_ivf(self.index)
+            if not 1 <= nprobe <= ivf.nlist:
+                raise ConfigError(f"nprobe must be between 1 and {ivf.nlist} (the cells)")
+        if ef_search is not None:
+            if not hnsw:
+                raise ConfigError(f"ef_search applies to an hnsw index; this one is {self.kind}")
+            if not 1 <= ef_search <= MAX_EF:
+                raise ConfigError(f"ef_search must be between 1 and {MAX_EF}")
+        if rerank is not None:
+            if self.kind == "flat":
+                raise ConfigError("rerank applies to approximate indexes; this one is flat")
+            if rerank < 1:
+                raise ConfigError("rerank must be at least 1")
+        if nprobe is not None:
+            faiss.extract_index_ivf(self.index).nprobe = nprobe
+        if ef_search is not None:
+            _graph(self.index).efSearch = ef_search
+        if rerank is not None:
+            self.rerank = rerank
 
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
@@ -271,7 +264,7 @@ class VectorIndex:
             mask[allowed] = True
             bitmap = np.packbits(mask, bitorder="little")  # bit i (little-endian) = chunk i
             sel = faiss.IDSelectorBitmap(n, faiss.swig_ptr(bitmap))
-        fetch = k if self.kind == "flat" else min(n, max(k, RERANK))
+        fetch = k if self.kind == "flat" else min(n, max(k, self.rerank))
         target, params = self.index, None
         share = 1.0 if allowed is None else len(allowed) / n
         if self.kind == "flat":
@@ -293,19 +286,21 @@ class VectorIndex:
             scores, ids = target.search(q, fetch, params=params)
         keep = ids[0] >= 0
         scores, ids = scores[0][keep], ids[0][keep]
+        if len(ids) and int(ids.max()) >= n:  # a damaged id list in the file
+            raise IndexCorruptError(f"the vector index has an id out of range; {REBUILD}")
         if self.kind == "flat":
             return scores, ids
         if allowed is not None and len(ids) < min(k, len(allowed)):  # the filter starved it
             return self._exact(q[0], k, allowed)
         if self.stored is not None:
-            scores = _dot(self.stored, ids, q[0])  # exact scores for the codes' approximations
+            scores = dot(self.stored, ids, q[0])  # exact scores for the codes' approximations
         top = np.argsort(-scores, kind="stable")[:k]
         return scores[top], ids[top]
 
     def _exact(self, q: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Brute force over the vectors of `ids` only."""
         if self.stored is not None:
-            scores = _dot(self.stored, ids, q)
+            scores = dot(self.stored, ids, q)
         else:
             scores = np.concatenate(
                 [self.vectors(ids[lo : lo + 1024]) @ q for lo in range(0, len(ids), 1024)]
@@ -335,155 +330,68 @@ class VectorIndex:
             np.save(path.with_suffix(".npy"), np.asarray(self.stored))
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
-        """Open a saved index; flat codes are memory-mapped (read on first use, shared)."""
+    def load(cls, path: Path, chunks: int | None = None, dim: int | None = None) -> VectorIndex:
+        """Open a saved index; flat codes are memory-mapped (read on first use, shared).
+
+        What is cheap to check is checked (rag/generation.py lists it): the header, the metric,
+        `chunks` vectors of `dim` dimensions when given, the file sizes, the IVF list ids.
+        """
         try:
             index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
-        except RuntimeError as e:
+        except (RuntimeError, MemoryError, ValueError) as e:  # MemoryError: a damaged count
             raise IndexCorruptError(f"{path}: cannot read the vector index; {REBUILD}") from e
+        problem = _damage(index, path)
+        if problem is None and chunks is not None and index.ntotal != chunks:
+            problem = f"{index.ntotal} vectors for {chunks} chunks"
+        if problem is None and dim is not None and index.d != dim:
+            problem = f"{index.d} dimensions, the manifest says {dim}"
+        if problem:
+            raise IndexCorruptError(f"{path} is damaged ({problem}); {REBUILD}")
         if _kind(index) in ("flat", "hnsw-flat"):
             return cls(index)
         npy = path.with_suffix(".npy")
         try:
             stored = Rows(npy)
-        except (OSError, ValueError) as e:
+        except Exception as e:  # numpy's header parser raises several kinds on damage
             raise IndexCorruptError(f"{npy}: cannot read the stored vectors; {REBUILD}") from e
         if stored.shape != (index.ntotal, index.d):
             raise IndexCorruptError(f"{npy} does not match {path.name}; {REBUILD}")
         return cls(index, stored)
 
 
-# --- generations -----------------------------------------------------------------------------
-
-
-def current(index_dir: Path) -> Path:
-    """The live generation's folder, or IndexMissingError."""
-    pointer = index_dir / CURRENT
-    try:
-        name = pointer.read_text().strip()
-    except (FileNotFoundError, NotADirectoryError):
-        raise IndexMissingError(
-            f"no index in {index_dir}/: run `rag index build [PATH...]` first"
-        ) from None
-    gen = index_dir / name
-    if not name.startswith("gen-") or not gen.is_dir():
-        raise IndexCorruptError(f"{pointer} points at a missing generation {name!r}; {REBUILD}")
-    return gen
-
-
-def generation_id(index_dir: Path) -> str | None:
-    """Name of the live generation (cheap: one small file read), None if there is none."""
-    try:
-        return (index_dir / CURRENT).read_text().strip() or None
-    except OSError:
-        return None
-
-
-@contextlib.contextmanager
-def locked(index_dir: Path) -> Iterator[None]:
-    """Hold the index's build lock; a second holder fails at once with a clear message."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexLockedError(
-                f"another build or update of {index_dir}/ is running; wait for it to finish"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def new_generation(index_dir: Path) -> Path:
-    """A fresh `.partial` folder to write a generation into (call while holding the lock)."""
-    for stale in index_dir.glob("gen-*.partial"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a build that crashed
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    gen = index_dir / f"gen-{stamp}-{uuid.uuid4().hex[:6]}.partial"
-    gen.mkdir(parents=True)
-    return gen
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def commit(partial: Path, manifest: Manifest) -> Path:
-    """Write the manifest, then make `partial` the live generation atomically."""
-    files = {
-        str(p.relative_to(partial)): sha256(p)
-        for p in sorted(partial.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
-    }
-    manifest = dataclasses.replace(manifest, files=files)
-    (partial / MANIFEST).write_text(json.dumps(dataclasses.asdict(manifest), indent=1))
-    for p in partial.rglob("*"):
-        if p.is_file():
-            _fsync(p)
-    index_dir = partial.parent
-    gen = partial.with_name(partial.name.removesuffix(".partial"))
-    partial.rename(gen)
-    tmp = index_dir / f"{CURRENT}.tmp"
-    tmp.write_text(gen.name + "\n")
-    _fsync(tmp)
-    previous = generation_id(index_dir)
-    os.replace(tmp, index_dir / CURRENT)  # the switch: readers see old or new, never half
-    _fsync(index_dir)
-    for old in index_dir.glob("gen-*"):  # keep the live one and the one before it
-        if old.name not in (gen.name, previous) and not old.name.endswith(".partial"):
-            shutil.rmtree(old, ignore_errors=True)
-    return gen
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def read_manifest(gen: Path) -> Manifest:
-    path = gen / MANIFEST
-    try:
-        raw = json.loads(path.read_text())
-        raw["sources"] = tuple(raw.get("sources", ()))
-        raw["excluded"] = tuple(raw.get("excluded", ()))
-        manifest = Manifest(**raw)
-    except FileNotFoundError:
-        raise IndexCorruptError(f"{path} is missing; {REBUILD}") from None
-    except (ValueError, TypeError) as e:
-        raise IndexCorruptError(f"{path} is damaged ({type(e).__name__}); {REBUILD}") from e
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"{gen.parent}/ has index format {manifest.format_version}, this version reads "
-            f"{FORMAT_VERSION}; {REBUILD}"
-        )
-    return manifest
-
-
-def check_model(manifest: Manifest, model: str, index_dir: Path) -> None:
-    """Refuse to query an index with another model than the one it was built with."""
-    if manifest.model != model:
-        raise IndexMismatchError(
-            f"{index_dir}/ was built with model {manifest.model!r} but {model!r} is configured; "
-            f"run `rag index build` to rebuild, or use --model {manifest.model}"
-        )
-
-
-def verify(gen: Path) -> Manifest:
-    """Check every file against the manifest's checksums and the counts against each other."""
-    manifest = read_manifest(gen)
-    for name, digest in manifest.files.items():
-        path = gen / name
-        if not path.is_file():
-            raise IndexCorruptError(f"{path} is missing; {REBUILD}")
-        if sha256(path) != digest:
-            raise IndexCorruptError(f"{path} is damaged (checksum differs); {REBUILD}")
-    return manifest
+def _damage(index: faiss.Index, path: Path) -> str | None:
+    """What is visibly wrong with a freshly read index (None: nothing cheap to see)."""
+    n, d = int(index.ntotal), int(index.d)
+    if d < 1 or n < 0 or index.metric_type != faiss.METRIC_INNER_PRODUCT:
+        return "header"
+    inner: Any = faiss.downcast_index(index)  # the swig stubs lack most of what is read here
+    if type(inner) is faiss.IndexFlatIP:  # header, then n * d float32
+        header = len(faiss.serialize_index(faiss.IndexFlatIP(d)))
+        if path.stat().st_size != header + 4 * n * d:
+            return "size does not match its vector count"
+    elif isinstance(inner, faiss.IndexIVF):
+        if not 1 <= inner.nprobe <= inner.nlist or inner.quantizer.ntotal != inner.nlist:
+            return "cells"
+        lists: Any = inner.invlists
+        total = 0
+        for cell in range(inner.nlist):
+            size = lists.list_size(cell)
+            if size:
+                ids = faiss.rev_swig_ptr(lists.get_ids(cell), size)
+                if int(ids.min()) < 0 or int(ids.max()) >= n:
+                    return "an id out of range"
+                total += size
+        if total != n:
+            return "list sizes"
+    elif isinstance(inner, faiss.IndexHNSW):
+        graph: Any = inner.hnsw
+        offsets = faiss.vector_to_array(graph.offsets)
+        if (
+            inner.storage.ntotal != n
+            or len(offsets) != n + 1
+            or graph.levels.size() != n
+            or int(offsets[-1]) != graph.neighbors.size()
+            or not -1 <= graph.entry_point < max(n, 1)
+        ):
+            return "graph"
+    return None

@@ -11,6 +11,7 @@ import numpy as np
 import Stemmer
 
 from .errors import IndexCorruptError
+from .generation import REBUILD
 
 _stemmer = Stemmer.Stemmer("english")
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -40,16 +41,61 @@ class KeywordIndex:
     def save(self, folder: Path) -> None:
         self.bm25.save(str(folder), show_progress=False)
 
+    def __len__(self) -> int:
+        return int(self.bm25.scores["num_docs"])
+
     @classmethod
-    def load(cls, folder: Path) -> KeywordIndex:
+    def load(cls, folder: Path, chunks: int | None = None) -> KeywordIndex:
+        """Open a saved index, checking its arrays' shapes and ranges (and `chunks` documents,
+        when given); changed scores or words are only seen by `rag index verify`."""
         try:
-            return cls(bm25s.BM25.load(str(folder), mmap=False, show_progress=False))
+            bm25 = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
+            problem = _damage(bm25)
         except Exception as e:  # numpy/json raise many kinds on damaged files
             raise IndexCorruptError(
-                f"{folder}: cannot read the keyword index ({type(e).__name__}); "
-                "run `rag index build` to rebuild"
+                f"{folder}: cannot read the keyword index ({type(e).__name__}); {REBUILD}"
             ) from e
+        if problem is None and chunks is not None and bm25.scores["num_docs"] != chunks:
+            problem = f"{bm25.scores['num_docs']} documents for {chunks} chunks"
+        if problem:
+            raise IndexCorruptError(
+                f"{folder}: the keyword index is damaged ({problem}); {REBUILD}"
+            )
+        return cls(bm25)
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for `query` (zeros when no query word is indexed)."""
-        return np.asarray(self.bm25.get_scores(tokenize([query])[0]), dtype=np.float32)
+        """BM25 score of every chunk for `query`; all zeros when no query word is indexed
+        (a query of only stop words, punctuation or emoji has no words at all).
+
+        >>> KeywordIndex.build(["Cats sleep.", "Dogs bark."]).scores("the ???").tolist()
+        [0.0, 0.0]
+        """
+        vocab, columns = self.bm25.vocab_dict, len(self.bm25.scores["indptr"]) - 1
+        ids = [vocab[t] for t in tokenize([query])[0] if vocab.get(t, columns) < columns]
+        if not ids:
+            return np.zeros(len(self), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+
+def _damage(bm25: bm25s.BM25) -> str | None:
+    """What is visibly wrong with loaded BM25 arrays (a CSC matrix: one column per word)."""
+    s = bm25.scores
+    data, indices, indptr, n = s["data"], s["indices"], s["indptr"], s["num_docs"]
+    if not isinstance(n, int) or n < 0:
+        return "document count"
+    if data.ndim != 1 or indices.ndim != 1 or indptr.ndim != 1 or len(indptr) < 1:
+        return "array shapes"
+    if data.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        return "array types"
+    if not len(data) == len(indices) == indptr[-1] or indptr[0] != 0:
+        return "array lengths"
+    if np.any(np.diff(indptr) < 0) or not np.all(np.isfinite(data)) or np.any(data < 0):
+        return "array values"
+    if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n):
+        return "a document id out of range"
+    words = bm25.vocab_dict
+    if len(words) not in (len(indptr) - 1, len(indptr)):  # bm25s adds "" past the last column
+        return "vocabulary size"
+    if words and (min(words.values()) < 0 or max(words.values()) >= len(indptr)):
+        return "vocabulary ids"
+    return None

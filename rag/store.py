@@ -1,16 +1,22 @@
-"""Store: articles and chunk offsets in SQLite, plus the per-chunk arrays retrieval needs."""
+"""Store: articles and chunk offsets in SQLite, plus the per-chunk arrays retrieval needs.
+
+Any SQLite error while reading (a damaged page: "database disk image is malformed", text that
+"could not decode to UTF-8") becomes an IndexCorruptError naming the file, mid-answer too.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from .errors import IndexCorruptError
+from .generation import REBUILD
 from .types import Article, Chunk
 
 SCHEMA = """
@@ -96,40 +102,63 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        try:
+        if not path.is_file():  # sqlite would fail with "unable to open database file"
+            raise IndexCorruptError(f"{path} is missing; {REBUILD}")
+        with self._reading():
             self.con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            self._load()
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _load(self) -> None:
+        with self._reading():
             arts = self.con.execute(
                 "SELECT row, doc_id, published, source, canonical FROM articles ORDER BY row"
             ).fetchall()
             chunks = self.con.execute("SELECT id, article FROM chunks ORDER BY id").fetchall()
-        except sqlite3.Error as e:
-            raise IndexCorruptError(
-                f"{path}: cannot read the article store ({e}); run `rag index build` to rebuild"
-            ) from e
-        self.doc_ids = [r[1] for r in arts]
+            self.doc_ids = [str(r[1]) for r in arts]
+            self.article_day = np.array(
+                [date.fromisoformat(r[2]).toordinal() if r[2] else 0 for r in arts], dtype=np.int64
+            )
+            self.article_source = [r[3] or "" for r in arts]
+            self.chunk_article = np.array([r[1] for r in chunks], dtype=np.int64)
+            # article row -> row of its near-duplicate group's canonical article
+            self.canonical = np.array([r[4] for r in arts], dtype=np.int64)
+        n = len(arts)
         self.row_of = {d: i for i, d in enumerate(self.doc_ids)}
-        self.article_day = np.array(
-            [date.fromisoformat(r[2]).toordinal() if r[2] else 0 for r in arts], dtype=np.int64
-        )
-        self.article_source = [r[3] or "" for r in arts]
-        self.chunk_article = np.array([r[1] for r in chunks], dtype=np.int64)
-        # article row -> row of its near-duplicate group's canonical article
-        self.canonical = np.array([r[4] for r in arts], dtype=np.int64)
+        if any(r[0] != i for i, r in enumerate(arts)) or len(self.row_of) != n:
+            raise IndexCorruptError(f"{self.path}: article rows are damaged; {REBUILD}")
+        if any(r[0] != i for i, r in enumerate(chunks)):
+            raise IndexCorruptError(f"{self.path}: chunk ids are not contiguous; {REBUILD}")
+        for column in (self.canonical, self.chunk_article):
+            if len(column) and (int(column.min()) < 0 or int(column.max()) >= n):
+                raise IndexCorruptError(f"{self.path}: an article row is out of range; {REBUILD}")
         self.groups: dict[int, list[int]] = {}  # canonical row -> rows of its group (size > 1)
-        for row in np.flatnonzero(self.canonical != np.arange(len(arts))):
+        for row in np.flatnonzero(self.canonical != np.arange(n)):
             lead = int(self.canonical[row])
             self.groups.setdefault(lead, [lead]).append(int(row))
-        if any(r[0] != i for i, r in enumerate(chunks)):
-            raise IndexCorruptError(f"{path}: chunk ids are not contiguous; run `rag index build`")
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn what a damaged file makes SQLite (or a stored value) raise into our error."""
+        try:
+            yield
+        except (sqlite3.Error, ValueError, TypeError) as e:  # ValueError: a damaged date
+            detail = str(e).splitlines()[0][:80] if str(e) else type(e).__name__
+            raise IndexCorruptError(
+                f"{self.path}: cannot read the article store ({detail}); {REBUILD}"
+            ) from e
 
     def __len__(self) -> int:
         return len(self.chunk_article)
 
     def articles(self) -> list[Article]:
         """Every article, in row order (texts included)."""
-        with self._lock:
+        with self._lock, self._reading():
             rows = self.con.execute(f"SELECT {COLUMNS} FROM articles ORDER BY row").fetchall()
-        return [_article(r) for r in rows]
+            return [_article(r) for r in rows]
 
     def chunks(self, ids: Iterable[int]) -> list[tuple[Chunk, Article]]:
         """Chunks by id with their articles, in the order asked."""
@@ -137,23 +166,23 @@ class Store:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        with self._lock:
+        with self._lock, self._reading():
             rows = self.con.execute(
                 f"SELECT c.id, c.start, c.end, {', '.join('a.' + c for c in COLUMNS.split(', '))} "
                 f"FROM chunks c JOIN articles a ON a.row = c.article WHERE c.id IN ({marks})",
                 ids,
             ).fetchall()
-        by_id = {}
-        for cid, start, end, *art in rows:
-            a = _article(tuple(art))
-            by_id[cid] = (Chunk(cid, a.doc_id, start, end, a.text[start:end]), a)
+            by_id = {}
+            for cid, start, end, *art in rows:
+                a = _article(tuple(art))
+                by_id[cid] = (Chunk(cid, a.doc_id, int(start), int(end), a.text[start:end]), a)
         return [by_id[i] for i in ids if i in by_id]
 
     def signatures(self) -> dict[str, np.ndarray]:
         """MinHash signature by content hash (for reuse by the next build)."""
-        with self._lock:
+        with self._lock, self._reading():
             rows = self.con.execute("SELECT content_hash, signature FROM articles").fetchall()
-        return {h: np.frombuffer(b, dtype=np.uint64) for h, b in rows if b}
+            return {h: np.frombuffer(b, dtype=np.uint64) for h, b in rows if b}
 
     def also(self, doc_id: str) -> list[Article]:
         """The other articles of `doc_id`'s near-duplicate group (same story, other copies)."""
@@ -164,11 +193,11 @@ class Store:
         if not others:
             return []
         marks = ",".join("?" * len(others))
-        with self._lock:
+        with self._lock, self._reading():
             rows = self.con.execute(
                 f"SELECT {COLUMNS} FROM articles WHERE row IN ({marks}) ORDER BY row", others
             ).fetchall()
-        return [_article(r) for r in rows]
+            return [_article(r) for r in rows]
 
     def counts_by_article(self) -> dict[str, int]:
         counts = np.bincount(self.chunk_article, minlength=len(self.doc_ids))

@@ -8,10 +8,11 @@ import os
 import shutil
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from rag import sources
+from rag import records, sources
 from rag.sources import content_hash, parse_date, read
 from rag.types import Article, Skipped
 
@@ -58,7 +59,7 @@ def test_seed_file() -> None:
     art = only_article(SEED)
     assert art.published == date(2025, 8, 19)
     assert art.title.startswith("NATO Secretary General Mark Rutte stated")
-    assert len(art.title) <= sources.TITLE_CHARS + 1
+    assert len(art.title) <= records.TITLE_CHARS + 1
     assert not art.text.startswith("date") and art.text.startswith("NATO Secretary General")
     assert art.text == art.text.strip()
     assert art.source == "" and art.url == ""
@@ -91,7 +92,7 @@ def test_title_sentence_skips_abbreviations_and_is_clipped(tmp_path: Path) -> No
     (tmp_path / "b.txt").write_text("word " * 100)
     a, b = articles(list(read([tmp_path])))
     assert a.title == "U.S. officials met Mr. Lee in Geneva."
-    assert len(b.title) <= sources.TITLE_CHARS + 1 and b.title.endswith("…")
+    assert len(b.title) <= records.TITLE_CHARS + 1 and b.title.endswith("…")
 
 
 def test_text_without_date_uses_file_mtime(tmp_path: Path) -> None:
@@ -232,20 +233,20 @@ def test_permission_errors_are_skips(tmp_path: Path, monkeypatch: pytest.MonkeyP
     (tmp_path / "locked").mkdir()
     (tmp_path / "secret.txt").write_text("Hidden story.")
     (tmp_path / "ok.txt").write_text("Open story.")
-    real_scandir, real_read_bytes = os.scandir, Path.read_bytes
+    real_scandir = os.scandir
 
     def scandir(path: Path) -> object:
         if Path(path).name == "locked":
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "secret.txt":
+    def fake_open(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if Path(path).name == "secret.txt":
             raise PermissionError(13, "Permission denied")
-        return real_read_bytes(self)
+        return open(path, *args, **kwargs)
 
     monkeypatch.setattr(sources.os, "scandir", scandir)
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(sources, "open", fake_open, raising=False)  # the text loader's open
     items = list(read([tmp_path]))
     assert skipped(items) == [
         Skipped(str(tmp_path / "locked"), "cannot open folder (permission denied)"),
@@ -311,9 +312,9 @@ def test_jsonl_derived_ids_titles_and_sources(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "a.ndjson", lines)
     a, b = read([path])
     assert isinstance(a, Article) and isinstance(b, Article)
-    assert a.doc_id == sources._id("u", "https://www.cnn.com/x")
+    assert a.doc_id == records.make_id("u", "https://www.cnn.com/x")
     assert (a.title, a.source, a.published) == ("First.", "cnn.com", date(2023, 6, 2))
-    assert b.doc_id == sources._id("f", "a.ndjson#3") and b.path == f"{path}:3"
+    assert b.doc_id == records.make_id("f", "a.ndjson#3") and b.path == f"{path}:3"
     assert (b.title, b.source, b.published) == ("No url here.", "", None)
 
 
@@ -415,7 +416,7 @@ def test_html_page(tmp_path: Path) -> None:
     assert art.title == "Port strike ends after three days"
     assert (art.author, art.published, art.url) == ("Jane Doe", date(2024, 3, 5), url)
     assert art.source == "harbourtimes.example"
-    assert art.doc_id == sources._id("u", url)
+    assert art.doc_id == records.make_id("u", url)
     assert "forty vessels" in art.text and "6 percent" in art.text
     assert "Most read" not in art.text and "All rights reserved" not in art.text
     assert "window.ads" not in art.text and "Home" not in art.text
@@ -493,7 +494,7 @@ def test_rss_feed(tmp_path: Path) -> None:
     )
     assert b.text == "The summer timetable starts in May."
     assert (b.url, b.published, b.source) == ("", date(2024, 3, 6), "harbourtimes.example")
-    assert b.doc_id == sources._id("f", "harbour.rss#ferry-2024")
+    assert b.doc_id == records.make_id("f", "harbour.rss#ferry-2024")
 
 
 def test_atom_feed(tmp_path: Path) -> None:
@@ -507,7 +508,7 @@ def test_atom_feed(tmp_path: Path) -> None:
         "Sam Roe",
     )
     assert (a.published, a.source) == (date(2024, 4, 1), "news.valley.example")
-    assert a.doc_id == sources._id("u", "https://news.valley.example/bridge")
+    assert a.doc_id == records.make_id("u", "https://news.valley.example/bridge")
     assert (b.title, b.text, b.published) == (
         "Library extends hours",
         "The library now opens on Sundays.",
