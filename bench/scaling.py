@@ -175,7 +175,7 @@ def child(n: int, kind: str, queries: int) -> dict[str, Any]:
     sweep = []
     for knob, rerank in SWEEP.get(kind, []):
         if vi.kind == "ivf":
-            vi.set_search(nprobe=knob, rerank=rerank)
+            vi.set_search(nprobe=min(knob, vi.params["nlist"]), rerank=rerank)
         else:
             vi.set_search(ef_search=knob, rerank=rerank)
         times, found = _timed(vi, q[: min(300, n_lat)])
