@@ -29,9 +29,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.answer import content_words, sentences  # noqa: E402
 from rag.check import check  # noqa: E402
 from rag.embed import SentenceTransformerEmbedder  # noqa: E402
+from rag.text import content_words, sentences  # noqa: E402
 from rag.types import Article, Chunk, Hit  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -25,6 +26,13 @@ OnSkip = Callable[[Skipped], None]
 EMBED_BLOCK = 512  # chunks per model call during a build
 
 
+class EncodeMany(Protocol):
+    """Embeds every text of a build at once, elsewhere (rag/distributed.py: on Ray): texts ->
+    one row each, in order. It must give the vectors of `EMBED_BLOCK` calls of the embedder."""
+
+    def __call__(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class Reuse:
     """What a build can take from the live generation."""
@@ -32,6 +40,7 @@ class Reuse:
     hashes: dict[str, str]  # doc_id -> content hash
     vectors: dict[str, np.ndarray]  # content hash -> the article's chunk vectors
     signatures: dict[str, np.ndarray]  # content hash -> MinHash signature
+    backend: tuple[str, str] = ("", "")  # the runtime that embedded them, and why
 
 
 @dataclass
@@ -48,11 +57,18 @@ class Plan:
 
 
 class Indexer:
-    """Writes the index in `settings.index_dir`; `embedder` is called only when needed."""
+    """Writes the index in `settings.index_dir`; `embedder` is called only when needed, and
+    not at all when `encode_many` is given: that embeds the chunks instead."""
 
-    def __init__(self, settings: Settings, embedder: Callable[[], Embedder]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Callable[[], Embedder],
+        encode_many: EncodeMany | None = None,
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._encode_many = encode_many
 
     def build(
         self,
@@ -170,7 +186,7 @@ class Indexer:
                 on_skip(item)
 
         bar = tqdm(desc="articles read", unit=" art", disable=not progress)
-        for item in sources.read(paths):
+        for item in sources.read(paths, max_chars=self.settings.max_article_chars):
             if isinstance(item, Skipped):
                 skip(item)
                 continue
@@ -199,7 +215,10 @@ class Indexer:
         spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]
         reuse = self._reusable()
         old_hashes = reuse.hashes
-        vectors, embedded = self._vectors(articles, spans, reuse.vectors, progress, on_progress)
+        vectors, embedded, used = self._vectors(
+            articles, spans, reuse.vectors, progress, on_progress
+        )
+        backend = (getattr(used, "backend", ""), getattr(used, "reason", "")) if used else None
         signatures = [
             reuse.signatures[a.content_hash]
             if a.content_hash in reuse.signatures
@@ -237,6 +256,8 @@ class Indexer:
             excluded=plan.excluded,
             index_type=vector_index.kind,
             index_params=vector_index.params,
+            backend=backend[0] if backend else reuse.backend[0],
+            backend_reason=backend[1] if backend else reuse.backend[1],
         )
         gen = index.commit(partial, manifest)
         return BuildReport(
@@ -266,6 +287,7 @@ class Indexer:
             st = store.Store(gen / index.STORE)
         except RagError:  # no index yet, or a damaged one: nothing to reuse
             return Reuse({}, {}, {})
+        was = (m.backend, m.backend_reason)
         try:
             signatures = st.signatures()
             if (m.model, m.chunk_size, m.chunk_overlap) != (
@@ -273,20 +295,20 @@ class Indexer:
                 s.chunk_size,
                 s.chunk_overlap,
             ):
-                return Reuse(m.hashes, {}, signatures)
+                return Reuse(m.hashes, {}, signatures, was)
             try:
                 vecs = index.VectorIndex.load(gen / index.VECTORS).vectors()
             except RagError:
-                return Reuse(m.hashes, {}, signatures)
+                return Reuse(m.hashes, {}, signatures, was)
             out: dict[str, np.ndarray] = {}
             order = np.argsort(st.chunk_article, kind="stable")
             bounds = np.searchsorted(st.chunk_article[order], np.arange(len(st.doc_ids) + 1))
             for row, doc_id in enumerate(st.doc_ids):
                 out[m.hashes.get(doc_id, "")] = vecs[order[bounds[row] : bounds[row + 1]]]
             out.pop("", None)
-            return Reuse(m.hashes, out, signatures)
+            return Reuse(m.hashes, out, signatures, was)
         except RagError:  # a damaged store: reuse nothing, re-embed everything
-            return Reuse(m.hashes, {}, {})
+            return Reuse(m.hashes, {}, {}, was)
         finally:
             st.close()
 
@@ -297,8 +319,9 @@ class Indexer:
         old: dict[str, np.ndarray],
         progress: bool,
         on_progress: Progress | None,
-    ) -> tuple[np.ndarray, int]:
-        """One vector per chunk, in chunk-id order; returns (vectors, how many were embedded)."""
+    ) -> tuple[np.ndarray, int, object | None]:
+        """One vector per chunk, in chunk-id order: (vectors, how many were embedded, the
+        embedder or `encode_many` used; None when every vector was reused)."""
         parts: list[np.ndarray] = []  # chunk id -> vector (a placeholder until embedded)
         todo: list[tuple[int, str]] = []  # (chunk id, text to embed)
         empty = np.zeros(0, np.float32)
@@ -311,6 +334,14 @@ class Indexer:
                 todo.append((len(parts), chunk.embed_text(a, b, e)))
                 parts.append(empty)
         todo.sort(key=lambda t: len(t[1]))  # similar lengths together: less padding
+        if self._encode_many is not None and todo:
+            vecs = self._encode_many([t for _, t in todo], progress=progress)
+            for (i, _), v in zip(todo, vecs, strict=True):
+                parts[i] = v
+            if on_progress:
+                on_progress("embed", len(todo), len(todo))
+            used: object = self._encode_many
+            return np.ascontiguousarray(np.stack(parts), dtype=np.float32), len(todo), used
         bar = tqdm(total=len(todo), desc="chunks embedded", unit=" chunk", disable=not progress)
         embedder = self._embedder() if todo else None
         for lo in range(0, len(todo), EMBED_BLOCK):
@@ -322,4 +353,4 @@ class Indexer:
             if on_progress:
                 on_progress("embed", lo + len(block), len(todo))
         bar.close()
-        return np.ascontiguousarray(np.stack(parts), dtype=np.float32), len(todo)
+        return np.ascontiguousarray(np.stack(parts), dtype=np.float32), len(todo), embedder

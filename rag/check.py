@@ -8,7 +8,7 @@
 A sentence is supported when every number, date and name in it appears in the passages it
 cites (their text, title, outlet or publication date) and it is close (cosine similarity of the
 embedding model's vectors, at least `threshold`) to one of their sentences. A short answer
-phrase ("Europe [1].", at most `PHRASE` words) is too short for similarity to mean anything:
+phrase ("40,000 [1].", at most `PHRASE` words) is too short for similarity to mean anything:
 it is supported when each of its words appears in the passages it cites. The supporting
 sentence of a citation is the cited passage's sentence most similar to the answer sentence.
 A sentence the model left uncited is given the passage that passes this test for it, if any
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer import _STOP, sentences, trim
+from .text import STOP, sentences, trim
 from .types import Citation, Hit
 
 Encode = Callable[[Sequence[str]], np.ndarray]
@@ -58,7 +58,7 @@ _ORDINALS = {
     )
 }
 # capitalised words that start sentences without naming anything
-_STARTERS = _STOP | frozenset(
+_STARTERS = STOP | frozenset(
     "according however also yes both after before while but so because although since during "
     "despite other some many most all each several one officials experts critics researchers "
     "authorities in on at approximately about nearly almost around more less over under only "
@@ -178,7 +178,7 @@ def facts(sentence: str) -> set[str]:
         tok = _norm(m.group())
         if tok in _WORDS:
             out.add(_WORDS[tok])
-        elif m.group()[0].isupper() and not tok.isdigit() and tok and tok not in _STOP:
+        elif m.group()[0].isupper() and not tok.isdigit() and tok and tok not in STOP:
             if i == 0 and tok in _STARTERS:
                 continue
             out.add(tok)
@@ -196,13 +196,13 @@ def _norm(tok: str) -> str:
 def phrase_words(claim: str) -> set[str] | None:
     """The words a short answer phrase states (stop words aside); None for a longer sentence.
 
-    >>> sorted(phrase_words("The “Squid Game” series"))
-    ['game', 'series', 'squid']
+    >>> sorted(phrase_words("The “Blue Harbour” series"))
+    ['blue', 'harbour', 'series']
     """
     tokens = [_norm(m.group()) for m in _TOKEN.finditer(claim)]
     if len(tokens) > PHRASE:
         return None
-    return {t for t in tokens if t and t not in _STOP} | set(_numbers(claim))
+    return {t for t in tokens if t and t not in STOP} | set(_numbers(claim))
 
 
 def unbacked(stated: set[str], allowed: set[str]) -> set[str]:

@@ -16,7 +16,7 @@ Conventions (documented once, here):
   scores 1 only for an empty prediction. `[n]` citation markers are removed before scoring.
   An answerable question with no gold `answers` (a retrieval-only file) gets no answer scores.
 - `normalize_answer` is the official SQuAD one, except that it also removes Unicode punctuation
-  (curly quotes, dashes): the news answers are quoted like `“Squid Game”`.
+  (curly quotes, dashes): answers may be quoted like `“Blue Harbour”`.
 - Refusal precision/recall: the positive class is "refused" (`Answer.refused`, or an empty
   answer text); gold positive is `is_impossible`. When undefined (nothing refused / no
   impossible question) they are 0.0, as scikit-learn's `zero_division=0`; `n_refused` and
@@ -194,7 +194,7 @@ def normalize_answer(s: str) -> str:
 
     >>> normalize_answer("The  Cat!")
     'cat'
-    >>> normalize_answer("“Squid Game”")
+    >>> normalize_answer("“Blue Harbour”")
     'squid game'
     """
     s = "".join(ch for ch in s.lower() if not _is_punct(ch))
@@ -209,12 +209,12 @@ def strip_citations(text: str) -> str:
 
 def short_answer(text: str) -> str:
     """What EM and F1 score: the answer up to its first citation (a generated answer leads
-    with the answer phrase: "Europe [1]. The EU will ... [1]."), else its first sentence.
+    with the answer phrase: "40,000 [1]. The library holds ... [1]."), else its first sentence.
 
-    >>> short_answer("Europe [1]. The European Union will require it [1].")
-    'Europe'
-    >>> short_answer("Ford [1], Hyundai [3].")
-    'Ford'
+    >>> short_answer("Tamsby [1]. The town of Tamsby opened it [1].")
+    'Tamsby'
+    >>> short_answer("Oakridge [1], Millbrook [3].")
+    'Oakridge'
     """
     head = _CITATION.split(text, maxsplit=1)[0]  # no citations left in it
     spans = split(head)

@@ -11,9 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .answer import REFUSAL, content_words
+from .answer import REFUSAL
 from .check import Encode, check
 from .llm import LLM, Message
+from .text import content_words
 from .types import Answer, Hit
 
 REFUSE = "The articles don't say."  # what the model is told to write when they don't
@@ -27,13 +28,14 @@ SYSTEM = (
     f"If the passages do not contain the answer, reply only: {REFUSE}"
 )
 # one worked example, shown as an earlier turn: small models copy a format they have seen
+# (made up: no question or article of the evaluation sets may appear in the product)
 EXAMPLE = (
-    '<passage n="1" title="Phone makers must switch to one charger" outlet="example.com" '
-    'date="2022-06-07">\nThe European Union will require all new phones to use USB-C '
-    "chargers from 2024, officials said on Tuesday.\n</passage>\n\n"
-    "Question: Which continent will require one common phone charger?"
+    '<passage n="1" title="Tamsby opens its new library" outlet="example.com" '
+    'date="2031-03-08">\nThe town of Tamsby opened its new public library on Saturday, with '
+    "shelves for 40,000 books and a rooftop reading garden.\n</passage>\n\n"
+    "Question: How many books can the new Tamsby library hold?"
 )
-EXAMPLE_ANSWER = "Europe [1]. The European Union will require all new phones to use USB-C [1]."
+EXAMPLE_ANSWER = "40,000 [1]. Tamsby opened a new library with shelves for 40,000 books [1]."
 ASK = "Answer (cite [n] after each sentence):"
 
 History = Sequence[tuple[str, str]]  # earlier turns: (question, answer text), oldest first

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from . import index, store, when
-from .answer import extractive
+from .answer import REFUSAL, extractive
 from .config import Settings
 from .embed import CrossEncoderReranker, Embedder, Reranker
 from .endpoints import Endpoints
 from .errors import IndexCorruptError, InputError, LLMError, RagError
+from .gate import PACKAGED, Gate
 from .generate import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
 from .keyword import KeywordIndex
 from .llm import LLM
@@ -25,6 +26,23 @@ from .retrieve import Retriever
 from .types import Answer, Article, Hit, Manifest
 
 NO_QUERY = Query()
+DOUBT = 0.5  # a generated answer with no supported claim and a confidence below this: refused
+
+
+def doubted(answer: Answer, base: Answer, below: float) -> Answer:
+    """A generated answer none of whose claims the passages back, on weak evidence (the gate's
+    confidence under `below`), becomes a refusal showing the closest passages."""
+    weak = base.confidence is not None and base.confidence < below
+    if answer.refused or not weak or any(c.supported for c in answer.citations):
+        return answer
+    return replace(
+        base,
+        text=REFUSAL,
+        refused=True,
+        citations=(),
+        llm=answer.llm,
+        note="the model's answer was not backed by the passages, so it is not shown",
+    )
 
 
 @dataclass
@@ -49,6 +67,7 @@ class Reader:
         self.endpoints = endpoints
         self._loaded: Loaded | None = None
         self._reranker: Reranker | None = None
+        self._gates: dict[str, Gate] = {}
         self._lock = threading.Lock()
 
     @property
@@ -90,8 +109,12 @@ class Reader:
         manifest = index.read_manifest(gen)
         index.check_model(manifest, s.model, s.index_dir)
         st = store.Store(gen / index.STORE)
-        vectors = index.VectorIndex.load(gen / index.VECTORS)
-        keywords = KeywordIndex.load(gen / index.KEYWORDS)
+        try:
+            vectors = index.VectorIndex.load(gen / index.VECTORS, manifest.chunks, manifest.dim)
+            keywords = KeywordIndex.load(gen / index.KEYWORDS, manifest.chunks)
+        except RagError:
+            st.close()
+            raise
         if not (len(st) == len(vectors) == manifest.chunks):
             raise IndexCorruptError(
                 f"{gen}: store, vectors and manifest disagree on the chunk count; "
@@ -152,6 +175,21 @@ class Reader:
 
     # --- answering -----------------------------------------------------------------------------
 
+    def gate(self, s: Settings) -> Gate | None:
+        """The answerability model `s.gate` names (loaded once; None when "off")."""
+        if s.gate == "off":
+            return None
+        key = s.gate or str(PACKAGED)
+        with self._lock:
+            if key not in self._gates:
+                self._gates[key] = Gate.load(Path(key))
+            return self._gates[key]
+
+    def _extractive(self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings) -> Answer:
+        gate = self.gate(s)
+        floor = gate.threshold(s.refusal_precision) if gate else s.min_score
+        return extractive(q, qvec, hits, self.embedder.encode, min_score=floor, gate=gate)
+
     def ask(
         self,
         question: str,
@@ -167,7 +205,7 @@ class Reader:
             loaded = self.load()
             qvec = self._embed_query(loaded, q)
             hits = self._retrieve(q, qvec, loaded, s)
-            return extractive(q, qvec, hits, self.embedder.encode, min_score=s.min_score)
+            return self._extractive(q, qvec, hits, s)
         answer: Answer | None = None
         for part in self.ask_stream(question, query, settings, history):
             if isinstance(part, Answer):
@@ -212,7 +250,7 @@ class Reader:
         loaded = self.load()
         qvec = self._embed_query(loaded, standalone)
         hits = self._retrieve(standalone, qvec, loaded, s)
-        base = extractive(standalone, qvec, hits, self.embedder.encode, min_score=s.min_score)
+        base = self._extractive(standalone, qvec, hits, s)
         base = replace(base, question=q, standalone=standalone)
         fallback = f"{problem}; showing the extractive answer instead" if problem else ""
         if model is None or base.refused:  # nothing close enough: no need to ask the model
@@ -239,7 +277,8 @@ class Reader:
             passages=s.llm_passages,
             llm=model.name,
         )
-        yield replace(answer, standalone=standalone)
+        answer = replace(answer, standalone=standalone, confidence=base.confidence)
+        yield doubted(answer, base, DOUBT if self.gate(s) else 0.0)
 
     # --- what the index holds ------------------------------------------------------------------
 
@@ -251,6 +290,8 @@ class Reader:
 
     def verify(self) -> str:
         """Checksums, then load and cross-check counts; a one-line summary, or an IndexError."""
+        from .export import verify_exports
+
         gen = index.current(self.settings.index_dir)
         m = index.verify(gen)
         loaded = self.reload()
@@ -258,7 +299,14 @@ class Reader:
             raise IndexCorruptError(
                 f"{gen}: store and manifest list different articles; run `rag index build`"
             )
-        return f"ok: {gen.name}, {m.articles} articles, {m.chunks} chunks, {len(m.files)} files"
+        models = verify_exports(self.settings.index_dir / "models")
+        exported = f", {len(models.checked)} exported model files"
+        if models.unrecorded:
+            exported += f" ({len(models.unrecorded)} older ones without a checksum record)"
+        return (
+            f"ok: {gen.name}, {m.articles} articles, {m.chunks} chunks, {len(m.files)} files"
+            f"{exported}"
+        )
 
     def status(self) -> tuple[Path, Manifest, int]:
         """The live generation's folder, manifest and size on disk in bytes."""

@@ -73,7 +73,8 @@ class Retriever:
         elif s.fusion == "rrf":
             fused = rrf([dense_rank, kw_rank], s.rrf_k)
         else:
-            assert kw_all is not None
+            if kw_all is None:  # hybrid always scores keywords; an empty score list is zeros
+                kw_all = np.zeros(len(self.store), np.float32)
             known = dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
             both = list(dict.fromkeys([*dense_rank, *kw_rank]))
             dense = self._similarity(qvec, both, known)

@@ -78,6 +78,7 @@ class Answer:
     llm: str = ""  # the model that wrote `text` ("" = extractive)
     unsupported: tuple[tuple[int, int], ...] = ()  # spans of `text`: sentences not backed
     note: str = ""  # one line for the user, e.g. why the extractive answer is shown instead
+    confidence: float | None = None  # the gate's probability that the passages answer (0..1)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     sources: tuple[str, ...] = ()  # the paths the build read
     excluded: tuple[str, ...] = ()  # doc_ids removed by hand: updates keep them out
+    backend: str = ""  # the embedding runtime that wrote the vectors: torch, onnx, onnx-int8
+    backend_reason: str = ""  # why `auto` chose it, in a line
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,10 @@ def corpus(tmp_path: Path) -> Path:
 def fake_pipeline(tmp_path: Path, corpus: Path) -> Pipeline:
     """A pipeline over the fake embedder with `corpus` built into a fresh index."""
     p = Pipeline(
-        Settings.load(env={}, index_dir=tmp_path / "index", model="fake", min_score=0.3),
+        # the fake embedder's similarities are not the real model's: the legacy floor, no gate
+        Settings.load(
+            env={}, index_dir=tmp_path / "index", model="fake", min_score=0.3, gate="off"
+        ),
         FakeEmbedder(),
     )
     p.build([corpus])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.answer import REFUSAL, extractive, sentences
+from rag.answer import REFUSAL, extractive
+from rag.text import sentences
 from rag.types import Article, Chunk, Hit
 from tests.conftest import FakeEmbedder
 
@@ -35,7 +36,7 @@ def test_answer_numbers_cited_passages_first() -> None:
     q = "When did the bridge open?"
     answer = extractive(q, emb.encode([q])[0], hits, emb.encode, min_score=0.2)
     assert answer.citations[0].hit.article.doc_id == "b" and answer.citations[0].n == 1
-    assert answer.text.startswith("The bridge opened in 1932 after six years. [1]")
+    assert answer.text.startswith("1932 [1]. The bridge opened in 1932 after six years. [1]")
     assert [h.article.doc_id for h in answer.hits] == ["b", "a"]
     assert [h.rank for h in answer.hits] == [1, 2]
 

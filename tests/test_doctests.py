@@ -8,14 +8,21 @@ import importlib
 import pytest
 
 MODULES = [
-    "rag.answer",
+    "rag.text",
+    "rag.backend",
     "rag.chunk",
     "rag.config",
     "rag.digest",
     "rag.endpoints",
+    "rag.index",
+    "rag.jsonl",
+    "rag.keyword",
+    "rag.phrase",
     "rag.query",
+    "rag.records",
     "rag.retrieve",
     "rag.serving",
+    "rag.sources",
     "rag.when",
     "ui.render",
     "ui.session",

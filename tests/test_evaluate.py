@@ -43,7 +43,7 @@ EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
         ("The  Cat!", "cat"),
         ("  a Dog, an apple and THE end. ", "dog apple and end"),
         ("Theater", "theater"),  # articles only as whole words
-        ("“Squid Game”", "squid game"),  # Unicode quotes are punctuation too
+        ("“Blue Harbour”", "blue harbour"),  # Unicode quotes are punctuation too
         ("U.S.-led", "usled"),  # punctuation is removed, not replaced by a space
         ("", ""),
         ("the a an", ""),
@@ -61,7 +61,7 @@ def test_exact_match() -> None:
     assert exact_match("The Cat!", ["cat"]) == 1.0
     assert exact_match("cat", ["dog", "the cat"]) == 1.0  # any gold
     assert exact_match("big cat", ["cat"]) == 0.0
-    assert exact_match("Squid Game", ["“Squid Game”"]) == 1.0
+    assert exact_match("Blue Harbour", ["“Blue Harbour”"]) == 1.0
 
 
 def test_token_f1_hand_computed() -> None:
@@ -90,7 +90,7 @@ def test_unanswerable_rule() -> None:
 
 
 def test_answer_contains() -> None:
-    assert answer_contains("It was the Squid Game, renewed.", ["“Squid Game”"])
+    assert answer_contains("It was the Blue Harbour, renewed.", ["“Blue Harbour”"])
     assert answer_contains("Europe will require it", ["Asia", "Europe"])
     assert not answer_contains("Asia", ["Europe"])
     assert not answer_contains("", ["Europe"])

@@ -23,6 +23,7 @@ from rag.errors import IndexMissingError, InputError, RagError
 from rag.pipeline import Pipeline
 from rag.query import Query
 from rag.serving import parse_auth
+from rag.sources import Note
 from rag.types import Answer, Article, BuildReport
 
 from . import uploads
@@ -191,7 +192,8 @@ def report_markdown(
     for p in problems:
         lines.append(f"\n- Not added: {user_message(p)}")
     for s in r.skipped[:20]:
-        lines.append(f"\n- Skipped {user_message(Path(s.path).name)}: {user_message(s.reason)}")
+        word = "Note on" if isinstance(s, Note) else "Skipped"
+        lines.append(f"\n- {word} {user_message(Path(s.path).name)}: {user_message(s.reason)}")
     return "\n".join(lines)
 
 

@@ -40,6 +40,10 @@ a.cite { font-weight: 700; text-decoration: none; color: #2563eb; cursor: pointe
 a.cite.unsupported { color: #dc2626; }
 span.unsupported { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
 span.note { font-size: .85em; opacity: .8; }
+span.confidence { font-size: .8em; padding: 1px 7px; border-radius: 9px; white-space: nowrap; }
+span.confidence.high { background: #e3f4e6; color: #1d5e2c; }
+span.confidence.medium { background: #fdf1d8; color: #7a5200; }
+span.confidence.low { background: #eee; color: #555; }
 #turn-pick { display: none !important; }
 #status table, .articles table { border-collapse: collapse; width: 100%; margin: 0; }
 #status th, #status td, .articles th, .articles td { border: none !important;

@@ -112,6 +112,13 @@ def _segment(text: str, bad: bool) -> str:
     )
 
 
+CONFIDENCE_TIP = (
+    "The probability, from the evidence in the passages (the best sentence's match, the "
+    "question's words, names and numbers found, the kind of answer asked for), that they "
+    "answer the question; below the server's threshold the answer is a refusal."
+)
+
+
 def chat_message(answer: Answer, turn: int = 0) -> str:
     """The assistant message: the answer, the pipeline's note when it has one, and an empty
     `<span class="turn turn-N">` that tells the page's script which answer this is (the chat's
@@ -122,7 +129,23 @@ def chat_message(answer: Answer, turn: int = 0) -> str:
     note = answer.note  # e.g. "LLM unreachable: extractive answer shown"
     if note:
         body += f'\n\n<span class="note">{_md_escape(note)}</span>'
+    if answer.confidence is not None:
+        body += f"\n\n{confidence_html(answer)}"
     return body + f'<span class="turn turn-{turn}"></span>'
+
+
+def confidence_html(answer: Answer) -> str:
+    """How sure the answerability gate is that the passages answer, in words and percent.
+
+    >>> confidence_html(Answer("q", "x", False, confidence=0.912))
+    '<span class="confidence high" title="...">Confidence the articles answer this: 91 %</span>'
+    """
+    c = answer.confidence or 0.0
+    level = "high" if c >= 0.75 else "medium" if c >= 0.5 else "low"
+    return (
+        f'<span class="confidence {level}" title="{esc(CONFIDENCE_TIP)}">'
+        f"Confidence the articles answer this: {round(100 * c)} %</span>"
+    )
 
 
 # --- passage cards ---------------------------------------------------------------------------

@@ -1,0 +1,177 @@
+"""CLI pieces shared by the commands: options, the pipeline from flags, one-line reports, JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .config import MODES, Settings
+from .errors import RagError
+from .types import Answer, BuildReport, Hit, Skipped
+
+if TYPE_CHECKING:  # the pipeline pulls in numpy, faiss, bm25s...: imported when a command runs
+    from .pipeline import Pipeline
+
+DEFAULT_SOURCES = ("seeds",)
+
+
+class Group(click.Group):
+    """A click group whose commands report RagError as one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagError as e:
+            raise click.ClickException(str(e)) from None
+        except OSError as e:  # a file or folder the command needed: say which, and why
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{e.strerror or e}") from None
+
+
+def common(f: Any) -> Any:
+    """Options every command takes."""
+    f = click.option(
+        "--model",
+        default=None,
+        help="Embedding model name or path (RAG_MODEL). Default: all-MiniLM-L6-v2.",
+    )(f)
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Index folder (RAG_INDEX_DIR). Default: index/.",
+    )(f)
+
+
+def query_options(f: Any) -> Any:
+    """Options of the commands that retrieve."""
+    for opt in reversed(
+        [
+            click.option("--k", type=int, default=None, help="Passages to return (default 5)."),
+            click.option("--mode", type=click.Choice(MODES), default=None, help="Retrieval mode."),
+            click.option(
+                "--as-of",
+                type=click.DateTime(["%Y-%m-%d"]),
+                default=None,
+                help="Ignore articles published after this date (YYYY-MM-DD).",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def pipeline(**overrides: Any) -> Pipeline:
+    """A pipeline over the settings: defaults <- RAG_* environment <- the flags given."""
+    from .pipeline import Pipeline
+
+    if isinstance(overrides.get("as_of"), datetime):
+        overrides["as_of"] = overrides["as_of"].date()
+    return Pipeline(Settings.load(**overrides))
+
+
+def echo_skip(item: Skipped) -> None:
+    from .sources import Note
+
+    word = "note" if isinstance(item, Note) else "skipped"
+    click.echo(f"{word} {item.path}: {item.reason}", err=True)
+
+
+def tally(skipped: Sequence[Skipped]) -> str:
+    from .sources import tally
+
+    return tally(skipped)
+
+
+def report_line(r: BuildReport) -> str:
+    return (
+        f"read {r.read} articles, {tally(r.skipped)}, {r.duplicates} exact duplicates; "
+        f"indexed {r.articles} articles as {r.chunks} chunks "
+        f"({r.embedded} embedded, {r.reused} reused) in {r.seconds:.1f} s -> {r.generation}"
+    )
+
+
+def llm_options(f: Any) -> Any:
+    """Options of the commands that can generate answers (see rag/llm.py)."""
+    for opt in reversed(
+        [
+            click.option(
+                "--llm",
+                "use_llm",
+                is_flag=True,
+                help="Generate the answer with the LLM (RAG_ANSWER_MODE=llm; implied by "
+                "--llm-url/--llm-path); citations are checked; the extractive answer is shown "
+                "when the LLM fails.",
+            ),
+            click.option(
+                "--llm-url",
+                default=None,
+                help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (RAG_LLM_URL); "
+                "the key comes from RAG_LLM_KEY.",
+            ),
+            click.option("--llm-model", default=None, help="Model name on the server."),
+            click.option(
+                "--llm-path",
+                default=None,
+                help="Local .gguf file (RAG_LLM_PATH). Default: the one `rag llm install` got.",
+            ),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def hit_json(h: Hit) -> dict[str, Any]:
+    a = h.article
+    return {
+        "rank": h.rank,
+        "doc_id": a.doc_id,
+        "title": a.title,
+        "published": a.published.isoformat() if a.published else None,
+        "source": a.source,
+        "url": a.url,
+        "chunk_start": h.chunk.start,
+        "chunk_end": h.chunk.end,
+        "score": round(h.score, 6),
+        "similarity": round(h.similarity, 6),
+        "dense_rank": h.dense_rank,
+        "keyword_rank": h.keyword_rank,
+        "text": h.chunk.text,
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    citations = []
+    for c in answer.citations:
+        d = hit_json(c.hit)
+        d.pop("rank")
+        citations.append(
+            {
+                "n": c.n,
+                **d,
+                "sentence_start": c.sentence_start,
+                "sentence_end": c.sentence_end,
+                "supported": c.supported,
+                "sentence": c.hit.article.text[c.sentence_start : c.sentence_end],
+            }
+        )
+    return {
+        "question": answer.question,
+        "standalone": answer.standalone or answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "confidence": None if answer.confidence is None else round(answer.confidence, 4),
+        "llm": answer.llm,
+        "note": answer.note,
+        "unsupported": [
+            {"start": s, "end": e, "sentence": answer.text[s:e]} for s, e in answer.unsupported
+        ],
+        "citations": citations,
+        "passages": [hit_json(h) for h in answer.hits],
+    }
