@@ -85,6 +85,7 @@ def eval_cmd(
     checked.
     """
     from . import evaluate
+    from . import report as reports
 
     if use_llm or opts.get("llm_url") or opts.get("llm_path"):
         opts["answer_mode"] = "llm"
@@ -103,9 +104,9 @@ def eval_cmd(
         click.echo(f"wrote {gate_features}: {n} rows, {negatives} unanswerable")
         return
     report = evaluate.run(p, questions, k=k, answers=answers)
-    click.echo(evaluate.format_table(report))
+    click.echo(reports.format_table(report))
     if out:
-        click.echo(f"wrote {_write(lambda: evaluate.save(report, out, rows=rows), out)}")
+        click.echo(f"wrote {_write(lambda: reports.save(report, out, rows=rows), out)}")
 
 
 def _write(save: Callable[[], Path], where: Path) -> Path:

@@ -28,27 +28,37 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
-import re
-import string
 import sys
 import time
-import unicodedata
-from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from .check import split
 from .errors import ConfigError, InputError
+from .metrics import (
+    CUTOFFS,
+    answer_contains,
+    articles_in_order,
+    check_k,
+    exact_match,
+    first_gold_rank,
+    hit_at_k,
+    mean,
+    mrr_at_k,
+    ndcg_at_k,
+    normalize_answer,
+    percentile,
+    short_answer,
+    strip_citations,
+    token_f1,
+)
+from .report import Report
 from .types import Answer, Hit
-
-CUTOFFS = (1, 5, 10)  # hit@k reported in every report
 
 
 class Searcher(Protocol):
@@ -70,14 +80,6 @@ class Question:
     is_impossible: bool = False
     as_of: date | None = None
     answer_in_gold: bool = True  # the gold answer appears in a gold article (citation precision)
-
-
-@dataclass(frozen=True)
-class Report:
-    """`summary`: metric name -> value; `rows`: one dict per question (see `run`)."""
-
-    summary: dict[str, float | int]
-    rows: list[dict[str, Any]]
 
 
 # ---------------------------------------------------------------- loading questions
@@ -180,152 +182,6 @@ def _strings(value: Any, name: str, where: str) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- answer metrics
 
-_PUNCT = frozenset(string.punctuation)
-_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
-_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")  # "[1]", "[1, 2]"
-
-
-def _is_punct(ch: str) -> bool:
-    return ch in _PUNCT or unicodedata.category(ch).startswith("P")
-
-
-def normalize_answer(s: str) -> str:
-    """Lower case, drop punctuation, drop articles, collapse whitespace (SQuAD).
-
-    >>> normalize_answer("The  Cat!")
-    'cat'
-    >>> normalize_answer("“Blue Harbour”")
-    'squid game'
-    """
-    s = "".join(ch for ch in s.lower() if not _is_punct(ch))
-    s = _ARTICLES.sub(" ", s)
-    return " ".join(s.split())
-
-
-def strip_citations(text: str) -> str:
-    """Remove `[n]` markers: "Paris [1]." -> "Paris." """
-    return _CITATION.sub("", text)
-
-
-def short_answer(text: str) -> str:
-    """What EM and F1 score: the answer up to its first citation (a generated answer leads
-    with the answer phrase: "40,000 [1]. The library holds ... [1]."), else its first sentence.
-
-    >>> short_answer("Tamsby [1]. The town of Tamsby opened it [1].")
-    'Tamsby'
-    >>> short_answer("Oakridge [1], Millbrook [3].")
-    'Oakridge'
-    """
-    head = _CITATION.split(text, maxsplit=1)[0]  # no citations left in it
-    spans = split(head)
-    return head[spans[0][0] : spans[0][1]].strip() if spans else ""
-
-
-def _golds(golds: Iterable[str]) -> list[str]:
-    # Official SQuAD 2.0: golds that normalise to nothing are dropped; none left = unanswerable.
-    return [g for g in golds if normalize_answer(g)] or [""]
-
-
-def exact_match(pred: str, golds: Iterable[str]) -> float:
-    """1.0 if the normalised prediction equals a normalised gold; no golds: 1.0 iff pred empty."""
-    p = normalize_answer(pred)
-    return float(any(p == normalize_answer(g) for g in _golds(golds)))
-
-
-def _f1(pred_tokens: list[str], gold_tokens: list[str]) -> float:
-    if not pred_tokens or not gold_tokens:
-        return float(pred_tokens == gold_tokens)
-    common = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
-    if common == 0:
-        return 0.0
-    precision = common / len(pred_tokens)
-    recall = common / len(gold_tokens)
-    return 2 * precision * recall / (precision + recall)
-
-
-def token_f1(pred: str, golds: Iterable[str]) -> float:
-    """Best token-overlap F1 over the golds; no golds: 1.0 iff pred empty.
-
-    >>> round(token_f1("the big cat", ["a cat"]), 3)
-    0.667
-    """
-    p = normalize_answer(pred).split()
-    return max(_f1(p, normalize_answer(g).split()) for g in _golds(golds))
-
-
-def answer_contains(pred: str, golds: Iterable[str]) -> bool:
-    """True if some normalised gold is a substring of the normalised prediction."""
-    p = normalize_answer(pred)
-    return bool(p) and any(g and g in p for g in map(normalize_answer, golds))
-
-
-# ---------------------------------------------------------------- retrieval metrics
-
-
-def articles_in_order(hits: Iterable[Hit]) -> list[str]:
-    """Ranked chunks -> ranked article ids, each at its first occurrence.
-
-    A hit's near-duplicate copies (`Hit.also`, shown on its card as "also reported by") share
-    its rank: they are listed right after it.
-    """
-    return list(
-        dict.fromkeys(d for h in hits for d in (h.article.doc_id, *(a.doc_id for a in h.also)))
-    )
-
-
-def _check_k(k: int) -> None:
-    if k < 1:
-        raise ValueError(f"k must be 1 or more, got {k}")
-
-
-def first_gold_rank(ranked_ids: Sequence[str], gold: Collection[str]) -> int | None:
-    """1-based rank of the first gold id, None when none was retrieved."""
-    return next((i for i, d in enumerate(ranked_ids, start=1) if d in gold), None)
-
-
-def hit_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int) -> float:
-    """1.0 if any gold id is among the first k."""
-    _check_k(k)
-    return float(any(d in gold for d in ranked_ids[:k]))
-
-
-def mrr_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int = 10) -> float:
-    """Reciprocal rank of the first gold id within the first k, else 0.0."""
-    _check_k(k)
-    rank = first_gold_rank(ranked_ids[:k], gold)
-    return 0.0 if rank is None else 1.0 / rank
-
-
-def ndcg_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int = 10) -> float:
-    """Binary-relevance nDCG@k; the ideal ranks min(len(gold), k) gold ids first.
-
-    >>> ndcg_at_k(["a", "b", "c"], {"c"})
-    0.5
-    """
-    _check_k(k)
-    gold = set(gold)
-    if not gold:
-        return 0.0
-    seen: set[str] = set()
-    dcg = 0.0
-    for i, d in enumerate(ranked_ids[:k], start=1):
-        if d in gold and d not in seen:  # a gold id counts once
-            seen.add(d)
-            dcg += 1.0 / math.log2(i + 1)
-    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(gold), k) + 1))
-    return dcg / ideal
-
-
-# ---------------------------------------------------------------- running
-
-
-def _mean(values: Sequence[float]) -> float:
-    return float(np.mean(values)) if len(values) else 0.0
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(values, q)) if len(values) else 0.0  # linear interpolation
-
 
 def run(
     searcher: Searcher,
@@ -342,7 +198,7 @@ def run(
     for retrieval), latency_ms; with answers also those of `_score_answer`, answer_latency_ms
     and ttft_ms (time to the first streamed piece of a generated answer, else None).
     """
-    _check_k(k)
+    check_k(k)
     rows: list[dict[str, Any]] = []
     latencies: list[float] = []
     answer_latencies: list[float] = []
@@ -378,14 +234,14 @@ def run(
         rows.append(row)
 
     summary = _summarise(rows, k)
-    summary["latency_p50_ms"] = _percentile(latencies, 50)
-    summary["latency_p95_ms"] = _percentile(latencies, 95)
+    summary["latency_p50_ms"] = percentile(latencies, 50)
+    summary["latency_p95_ms"] = percentile(latencies, 95)
     if answers:
         summary.update(_summarise_answers(rows))
-        summary["answer_latency_p50_ms"] = _percentile(answer_latencies, 50)
-        summary["answer_latency_p95_ms"] = _percentile(answer_latencies, 95)
+        summary["answer_latency_p50_ms"] = percentile(answer_latencies, 50)
+        summary["answer_latency_p95_ms"] = percentile(answer_latencies, 95)
         ttfts = [r["ttft_ms"] for r in rows if r["ttft_ms"] is not None]
-        summary["ttft_p50_ms"] = _percentile(ttfts, 50) if ttfts else 0.0
+        summary["ttft_p50_ms"] = percentile(ttfts, 50) if ttfts else 0.0
     return Report(summary, rows)
 
 
@@ -426,6 +282,8 @@ def _score_answer(q: Question, answer: Answer) -> dict[str, Any]:
         "unsupported": len(answer.unsupported),
         "generated": bool(answer.llm),
         "fallback": bool(answer.note) and "instead" in answer.note,
+        "confidence": answer.confidence,
+        "answer_in_gold": q.answer_in_gold,
     }
     if q.is_impossible:
         golds: tuple[str, ...] = ()  # SQuAD 2.0: only an empty prediction is right
@@ -439,16 +297,25 @@ def _score_answer(q: Question, answer: Answer) -> dict[str, Any]:
         "f1": token_f1(pred, golds),
         "f1_full": token_f1(full, golds),
         "contains": None if q.is_impossible else float(answer_contains(full, golds)),
+        "contains_first": None if q.is_impossible else float(answer_contains(_lead(answer), golds)),
     }
+
+
+def _lead(answer: Answer) -> str:
+    """The answer's lead: its short answer and the first cited sentence ("" when refused)."""
+    if answer.refused or not answer.citations:
+        return ""
+    c = answer.citations[0]
+    return f"{short_answer(answer.text)} {c.hit.article.text[c.sentence_start : c.sentence_end]}"
 
 
 def _summarise(rows: list[dict[str, Any]], k: int) -> dict[str, float | int]:
     retrieved = [r for r in rows if r["hit@1"] is not None]
     summary: dict[str, float | int] = {"n": len(retrieved), "n_total": len(rows), "k": k}
     for c in CUTOFFS:
-        summary[f"hit@{c}"] = _mean([r[f"hit@{c}"] for r in retrieved])
-    summary["mrr@10"] = _mean([r["rr"] for r in retrieved])
-    summary["ndcg@10"] = _mean([r["ndcg@10"] for r in retrieved])
+        summary[f"hit@{c}"] = mean([r[f"hit@{c}"] for r in retrieved])
+    summary["mrr@10"] = mean([r["rr"] for r in retrieved])
+    summary["ndcg@10"] = mean([r["ndcg@10"] for r in retrieved])
     return summary
 
 
@@ -459,10 +326,14 @@ def _summarise_answers(rows: list[dict[str, Any]]) -> dict[str, float | int]:
     refused = [r for r in rows if r["refused"]]
     true_refusals = sum(1 for r in refused if r["is_impossible"])
     summary["n_answers"] = len(scored)
-    summary["em"] = _mean([r["em"] for r in scored])
-    summary["f1"] = _mean([r["f1"] for r in scored])
-    summary["f1_full"] = _mean([r["f1_full"] for r in scored])
-    summary["answer_contains"] = _mean([r["contains"] for r in scored if r["contains"] is not None])
+    summary["em"] = mean([r["em"] for r in scored])
+    summary["f1"] = mean([r["f1"] for r in scored])
+    summary["f1_full"] = mean([r["f1_full"] for r in scored])
+    summary["answer_contains"] = mean([r["contains"] for r in scored if r["contains"] is not None])
+    in_gold = [r for r in scored if r.get("contains_first") is not None and r["answer_in_gold"]]
+    summary["answer_in_first_sentence"] = mean([r["contains_first"] for r in in_gold])
+    answerable = [r for r in rows if not r["is_impossible"]]
+    summary["wrong_refusals"] = mean([float(r["refused"]) for r in answerable])
     cited = [r for r in rows if r["cited_with_answer"] is not None]
     n_cites = sum(r["citations"] for r in cited)
     summary["citation_precision"] = (
@@ -477,76 +348,3 @@ def _summarise_answers(rows: list[dict[str, Any]]) -> dict[str, float | int]:
     summary["refusal_precision"] = true_refusals / len(refused) if refused else 0.0
     summary["refusal_recall"] = true_refusals / len(impossible) if impossible else 0.0
     return summary
-
-
-# ---------------------------------------------------------------- output
-
-
-def format_table(report: Report) -> str:
-    """The summary as an aligned two-column table (floats to 3 decimals)."""
-    items = [
-        (name, str(v) if isinstance(v, int) else f"{v:.3f}") for name, v in report.summary.items()
-    ]
-    width = max([len("metric")] + [len(n) for n, _ in items])
-    vwidth = max([len("value")] + [len(v) for _, v in items])
-    lines = [f"{'metric':<{width}}  {'value':>{vwidth}}", f"{'-' * width}  {'-' * vwidth}"]
-    lines += [f"{n:<{width}}  {v:>{vwidth}}" for n, v in items]
-    return "\n".join(lines)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, date):
-        return obj.isoformat()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
-
-
-def save(report: Report, path: str | Path, *, rows: bool = True) -> Path:
-    """Write `{**summary, "questions": rows}` as JSON (without `rows`, the summary only: the
-    rows quote the questions, which must not be copied into a repository); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {**report.summary, "questions": report.rows} if rows else dict(report.summary)
-    path.write_text(
-        json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-def _load_report(path: str | Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"cannot read report {path}: {e}; give a file written by `save`") from e
-    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
-        raise InputError(f"{path} is not an evaluation report; give a file written by `save`")
-    return data
-
-
-def compare(a_path: str | Path, b_path: str | Path) -> str:
-    """Which questions changed hit@5 between two saved reports (a = before, b = after)."""
-    a, b = _load_report(a_path), _load_report(b_path)
-    hits_a = {r["id"]: r for r in a["questions"] if r.get("hit@5") is not None}
-    hits_b = {r["id"]: r for r in b["questions"] if r.get("hit@5") is not None}
-    common = [i for i in hits_a if i in hits_b]
-    gained = [i for i in common if hits_b[i]["hit@5"] > hits_a[i]["hit@5"]]
-    lost = [i for i in common if hits_b[i]["hit@5"] < hits_a[i]["hit@5"]]
-
-    def fmt(v: Any) -> str:
-        return f"{v:.3f}" if isinstance(v, float) else str(v)
-
-    lines = [f"a: {a_path}", f"b: {b_path}"]
-    for key in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"):
-        if key in a and key in b:
-            lines.append(f"{key}: {fmt(a[key])} -> {fmt(b[key])}")
-    lines.append(f"hit@5 gained ({len(gained)}), lost ({len(lost)}), of {len(common)} in both")
-    for mark, ids in (("+", gained), ("-", lost)):
-        for i in ids:
-            ra, rb = hits_a[i].get("rank"), hits_b[i].get("rank")
-            lines.append(f"{mark} {i}  rank {ra} -> {rb}  {hits_b[i].get('question', '')}")
-    only = sorted(set(hits_a) ^ set(hits_b))
-    if only:
-        lines.append(f"in one report only ({len(only)}): {', '.join(only)}")
-    return "\n".join(lines)

@@ -15,20 +15,18 @@ from rag.evaluate import (
     Report,
     answer_contains,
     articles_in_order,
-    compare,
     exact_match,
     first_gold_rank,
-    format_table,
     hit_at_k,
     load_questions,
     mrr_at_k,
     ndcg_at_k,
     normalize_answer,
     run,
-    save,
     strip_citations,
     token_f1,
 )
+from rag.report import compare, format_table, save
 from rag.types import Answer, Article, Chunk, Citation, Hit
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
