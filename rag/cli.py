@@ -219,7 +219,7 @@ def ask(question: str, as_json: bool, use_llm: bool, **opts: Any) -> None:
     for h in answer.hits:
         mark = f"[{h.rank}]" if h.rank in cited else f" {h.rank}."
         click.echo(
-            f"{mark} {h.article.title} — {h.article.source or 'unknown outlet'}, "
+            f"{mark} {h.article.title} — {_outlet(h.article)}"
             f"{h.article.published or 'undated'} (score {h.similarity:.2f})"
         )
 
@@ -241,7 +241,7 @@ def search(query: str, as_json: bool, **opts: Any) -> None:
         return
     for h in hits:
         click.echo(
-            f"{h.rank}. {h.article.title} — {h.article.source or 'unknown outlet'}, "
+            f"{h.rank}. {h.article.title} — {_outlet(h.article)}"
             f"{h.article.published or 'undated'} (score {h.score:.3f})"
         )
         click.echo("   " + " ".join(h.chunk.text.split())[:300])
@@ -313,6 +313,13 @@ def serve(
             click.echo(report_line(report))
     click.echo(serving.verified(p), err=True)
     launch(p, host=host, port=port, auth=login, read_only=serving.read_only(host, login))
+
+
+def _outlet(a: Any) -> str:
+    from .records import outlet
+
+    name = outlet(a)
+    return f"{name}, " if name else ""
 
 
 for command in (cli_eval.eval_cmd, cli_eval.gate_group, cli_eval.llm_group):

@@ -14,6 +14,7 @@ from dataclasses import replace
 from .answer import REFUSAL
 from .check import Encode, check
 from .llm import LLM, Message
+from .records import outlet
 from .text import content_words
 from .types import Answer, Hit
 
@@ -61,7 +62,7 @@ def prompt(question: str, hits: Sequence[Hit]) -> list[Message]:
         a = h.article
         date_ = a.published.isoformat() if a.published else "undated"
         parts.append(
-            f'<passage n="{i}" title="{_quote(a.title)}" outlet="{_quote(a.source) or "unknown"}"'
+            f'<passage n="{i}" title="{_quote(a.title)}" outlet="{_quote(outlet(a))}"'
             f' date="{date_}">\n{_quote(h.chunk.text)}\n</passage>'
         )
     user = "\n".join(parts) + f"\n\nQuestion: {' '.join(question.split())}\n{ASK}"

@@ -123,5 +123,14 @@ def host(url: str) -> str:
     return name.removeprefix("www.")
 
 
+def outlet(a: Article) -> str:
+    """The outlet to show for an article: its own, else its URL's host; "" when neither.
+
+    >>> outlet(Article("d", "t", "x", url="https://www.example.org/a?b=1"))
+    'example.org'
+    """
+    return a.source or host(a.url)
+
+
 def one_line(text: str, limit: int = 120) -> str:
     return clip(text, limit) or "no details"

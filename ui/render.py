@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
+from rag.records import outlet
 from rag.types import Answer, Article, Hit, Manifest
 
 _MARK = re.compile(r"\[(\d+)\]")
@@ -185,11 +186,11 @@ def _title_html(a: Article, chars: int = 120) -> str:
 
 def _meta(a: Article, *extra: str) -> str:
     parts = [
-        esc(a.source or "unknown outlet"),
+        esc(outlet(a)),
         esc(a.published.isoformat()) if a.published else "undated",
         *extra,
     ]
-    return " · ".join(parts)
+    return " · ".join(p for p in parts if p)
 
 
 def card(
@@ -233,9 +234,7 @@ def also_html(hit: Hit) -> str:
     """
     if not hit.also:
         return ""
-    names = ", ".join(
-        f"{esc(o.source or 'unknown outlet')} ({esc(o.title[:80])})" for o in hit.also
-    )
+    names = ", ".join(f"{esc(outlet(o) or 'another copy')} ({esc(o.title[:80])})" for o in hit.also)
     return f'<div class="also">Also reported by: {names}</div>'
 
 
