@@ -63,7 +63,7 @@ def _group(q: Question) -> int:
 
 
 def _row(p: Any, text: str, **search: Any) -> tuple[np.ndarray, list[Any]]:
-    hits = p.search(text, **search)
+    hits = p.search(text, **{k: v for k, v in search.items() if v is not None})
     qvec = p.embedder.encode([text])[0]
     ev = gather(text, qvec, hits, p.embedder.encode)
     return features(text, hits, ev), hits
@@ -75,9 +75,10 @@ def _holds_answer(hits: Sequence[Any], answers: Sequence[str]) -> bool:
 
 
 def gather_features(
-    p: Any, questions: Sequence[Question], *, shift_days: int = 0, per_article: int = 2
+    p: Any, questions: Sequence[Question], *, shift_days: int = 0, per_article: int | None = None
 ) -> Features:
-    """Gate features of each question against the pipeline `p` (as the chat would search)."""
+    """Gate features of each question against the pipeline `p`, searched as it answers
+    (`per_article`: its setting unless given)."""
     xs: list[np.ndarray] = []
     labels: list[bool] = []
     groups: list[int] = []

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .digest import sha256_file
 from .embed import default_cache, resolve
 from .errors import IndexCorruptError, ModelError
 
@@ -157,7 +158,7 @@ def verify_exports(models_dir: Path) -> ExportsChecked:
             raise IndexCorruptError(
                 f"the record {record_path(f)} is damaged; delete {f.parent} to export it again"
             )
-        if f.stat().st_size != want.get("bytes") or _sha256(f) != want["sha256"]:
+        if f.stat().st_size != want.get("bytes") or sha256_file(f) != want["sha256"]:
             raise IndexCorruptError(
                 f"the exported model {f} is damaged (its sha256 differs from its record); "
                 f"delete {f.parent} and the next load exports it again"
@@ -188,17 +189,9 @@ def _intact(file: Path) -> bool:
     return size is None or size == file.stat().st_size
 
 
-def _sha256(file: Path) -> str:
-    h = hashlib.sha256()
-    with open(file, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _record(file: Path, model: str) -> str:
     """Write `file`'s record (atomically) and return its sha256."""
-    digest = _sha256(file)
+    digest = sha256_file(file)
     body = {
         "sha256": digest,
         "bytes": file.stat().st_size,

@@ -32,7 +32,6 @@ import contextlib
 import dataclasses
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -43,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .digest import sha256_file
 from .errors import (
     IndexCorruptError,
     IndexLockedError,
@@ -182,7 +182,7 @@ def _fsync(path: Path) -> None:
 def commit(partial: Path, manifest: Manifest) -> Path:
     """Write the manifest, then make `partial` the live generation atomically."""
     files = {
-        str(p.relative_to(partial)): sha256(p)
+        str(p.relative_to(partial)): sha256_file(p)
         for p in sorted(partial.rglob("*"))
         if p.is_file() and p.name != MANIFEST
     }
@@ -266,14 +266,6 @@ def _generations(index_dir: Path) -> list[str]:
         return []
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 _TYPES = {"model": str, "dim": int, "chunk_size": int, "chunk_overlap": int, "articles": int}
 _TYPES.update(chunks=int, built_at=str, index_type=str, index_params=dict, hashes=dict, files=dict)
 
@@ -321,7 +313,7 @@ def verify(gen: Path) -> Manifest:
         if not path.is_file():
             raise IndexCorruptError(f"{path} is missing; {REBUILD}")
         try:
-            same = sha256(path) == digest
+            same = sha256_file(path) == digest
         except OSError as e:
             raise IndexCorruptError(f"{path} cannot be read ({_reason(e)}); {REBUILD}") from e
         if not same:

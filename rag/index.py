@@ -34,7 +34,6 @@ from .generation import (
     new_generation,
     read_manifest,
     rollback,
-    sha256,
     verify,
 )
 from .rows import Rows, dot
@@ -57,7 +56,6 @@ __all__ = [
     "new_generation",
     "read_manifest",
     "rollback",
-    "sha256",
     "verify",
 ]
 

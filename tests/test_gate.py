@@ -12,7 +12,7 @@ from rag.errors import ConfigError
 from rag.evidence import FEATURES, features, gather
 from rag.gate import PACKAGED, Gate, curve, fit
 from rag.phrase import phrase, wanted
-from rag.types import Article, Chunk, Hit
+from rag.types import Answer, Article, Chunk, Hit
 from tests.conftest import FakeEmbedder
 
 FERRY = (
@@ -146,3 +146,38 @@ def test_below_the_threshold_is_a_refusal_with_passages_and_confidence() -> None
     answer = extractive(q, emb.encode([q])[0], hits, emb.encode, min_score=0.99, gate=gate)
     assert answer.refused and answer.text == REFUSAL and answer.hits == tuple(hits)
     assert answer.confidence is not None and answer.confidence < 0.99
+
+
+def test_features_gathered_saved_and_fitted(fake_pipeline, tmp_path: Path) -> None:
+    from rag.calibrate import Features, fit_files, gather_features
+    from rag.evaluate import Question
+
+    qs = [
+        Question("a", "How long do cats sleep?", ("x",), ("sixteen hours",)),
+        Question("b", "When did the rocket launch?", ("y",), ("Tuesday",)),
+        Question("c", "Who painted the ceiling of the old chapel?", ("z",), is_impossible=True),
+        Question("d", "What do penguins eat in winter?", ("w",), is_impossible=True),
+    ]
+    found = gather_features(fake_pipeline, qs)
+    assert found.x.shape == (4, len(FEATURES)) and found.answerable.tolist() == [1, 1, 0, 0]
+    again = Features.load(found.save(tmp_path / "f.npz"))
+    assert np.array_equal(again.x, found.x) and len(set(again.group.tolist())) == 4
+    gate = fit_files([tmp_path / "f.npz", tmp_path / "f.npz"])
+    assert gate.features == FEATURES and "8 rows, 4 unanswerable" in gate.trained_on
+
+
+def test_a_generated_answer_with_nothing_backed_on_weak_evidence_is_refused() -> None:
+    from dataclasses import replace
+
+    from rag.reader import doubted
+    from rag.types import Citation
+
+    hit = _hit(FERRY)
+    base = Answer("q", "x [1]", False, hits=(hit,), confidence=0.3)
+    wrong = Answer("q", "It carries 900 cars [1].", False, (Citation(1, hit, 0, 10, False),))
+    refused = doubted(wrong, base, 0.5)
+    assert refused.refused and refused.text == REFUSAL and refused.hits == (hit,)
+    assert "not backed" in refused.note
+    assert doubted(wrong, replace(base, confidence=0.8), 0.5) is wrong  # strong evidence: shown
+    backed = replace(wrong, citations=(Citation(1, hit, 0, 10, True),))
+    assert doubted(backed, base, 0.5) is backed  # a backed claim: shown
