@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from .types import Article
+
+if TYPE_CHECKING:  # langchain is imported by the builds that chunk, not by every `rag ask`
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 # paragraph, line, sentence, clause, word, character: the splitter tries them in this order
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 
 def splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         chunk_size=size, chunk_overlap=overlap, separators=SEPARATORS, keep_separator="end"
     )
