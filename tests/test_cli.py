@@ -151,3 +151,19 @@ def test_eval_builds_from_corpus_scores_and_writes_a_report(tmp_path: Path) -> N
     assert report["questions"][0]["ranked"][0] == "seed"
     again = runner.invoke(main, args)  # same corpus and settings: the index is reused
     assert again.exit_code == 0 and "indexed" not in again.output
+
+
+@pytest.mark.parametrize("question", ["?", "the and of is a", "🤔🤔🤔", "???"])
+def test_a_question_without_keywords_is_answered_or_refused_not_a_traceback(
+    fake_pipeline, monkeypatch: pytest.MonkeyPatch, question: str
+) -> None:
+    from rag import Pipeline, cli
+    from tests.conftest import FakeEmbedder
+
+    monkeypatch.setattr(
+        cli, "pipeline", lambda **o: Pipeline(fake_pipeline.settings, FakeEmbedder())
+    )
+    for cmd in (["ask", question], ["search", question], ["ask", question, "--json"]):
+        result = CliRunner().invoke(main, cmd)
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output
