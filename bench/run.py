@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import WORK, load_average, log  # noqa: E402
 
-PARTS = ("scaling", "embedding", "build", "query", "serve", "quality", "startup")
+PARTS = ("scaling", "embedding", "build", "query", "serve", "quality", "startup", "ray")
 
 
 def commands(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -36,6 +36,7 @@ def commands(args: argparse.Namespace) -> dict[str, list[str]]:
         "serve": ["bench.serve", "--index", index, "--backend", args.backend],
         "quality": ["bench.embedding", "--texts", "16", "--batches", "32", "--quality"],
         "startup": ["bench.startup", "--runs", "3" if quick else "5"],
+        "ray": ["bench.ray_build", "--articles", "50" if quick else "150", "--rounds", "3"],
     }
 
 

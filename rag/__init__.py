@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import (
+    ClusterError,
     ConfigError,
     IndexCorruptError,
     IndexLockedError,
@@ -33,6 +34,7 @@ __all__ = [
     "BuildReport",
     "Chunk",
     "Citation",
+    "ClusterError",
     "ConfigError",
     "Hit",
     "IndexCorruptError",

@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-from . import chunk, dedup, index, sources, store
+from . import chunk, dedup, follow, index, sources, store, stories
 from .config import Settings
 from .digest import text_key
 from .embed import Embedder
@@ -85,7 +85,9 @@ class Indexer:
         """
         names = [str(p) for p in paths]
         with index.locked(self.settings.index_dir):
-            return self._index(names, (), progress, on_progress, on_skip)
+            report = self._index(names, (), progress, on_progress, on_skip)
+            follow.save(self.settings.index_dir, names)  # what `update` refreshes from now on
+            return report
 
     def update(
         self,
@@ -95,16 +97,20 @@ class Indexer:
         on_progress: Progress | None = None,
         on_skip: OnSkip | None = None,
     ) -> BuildReport:
-        """Bring the index in step with `paths` (default: the paths it was built from).
+        """Bring the index in step with `paths` (default: the sources list, rag/follow.py).
 
         New articles are embedded and added, changed ones replaced, vanished ones dropped;
-        articles removed with `remove` stay out.
+        articles removed with `remove` stay out. With nothing changed, no generation is
+        written (the report names the live one).
         """
         index.current(self.settings.index_dir)  # no index: say so before taking the lock
         with index.locked(self.settings.index_dir):
             m = index.read_manifest(index.current(self.settings.index_dir))
-            names = [str(p) for p in paths] or list(m.sources)
-            return self._index(names, m.excluded, progress, on_progress, on_skip)
+            names = [str(p) for p in paths] or follow.listed(self.settings.index_dir)
+            report = self._index(names, m.excluded, progress, on_progress, on_skip, live=m)
+            if paths:
+                follow.save(self.settings.index_dir, names)
+            return report
 
     def remove(self, keys: Iterable[str]) -> BuildReport:
         """Drop articles by doc_id or by the path they were read from; updates keep them out."""
@@ -161,6 +167,7 @@ class Indexer:
         progress: bool,
         on_progress: Progress | None,
         on_skip: OnSkip | None,
+        live: Manifest | None = None,
     ) -> BuildReport:
         plan = self._read(names, progress, on_skip)
         out = set(excluded)
@@ -171,7 +178,35 @@ class Indexer:
                 f"no readable articles in {', '.join(names) or 'the given paths'}; "
                 "nothing was indexed and the current index is unchanged"
             )
+        if live is not None and self._same(plan, live):
+            return self._unchanged(plan, live)
         return self._write(plan, progress, on_progress)
+
+    def _same(self, plan: Plan, live: Manifest) -> bool:
+        """True when writing `plan` would give the live generation again."""
+        s = self.settings
+        return (
+            {a.doc_id: a.content_hash for a in plan.articles} == live.hashes
+            and tuple(plan.sources) == live.sources
+            and (s.model, s.chunk_size, s.chunk_overlap)
+            == (live.model, live.chunk_size, live.chunk_overlap)
+            and s.index_type in ("auto", live.index_type)
+        )
+
+    def _unchanged(self, plan: Plan, live: Manifest) -> BuildReport:
+        """The report of an update that found nothing to change (no generation written)."""
+        return BuildReport(
+            read=plan.read,
+            skipped=tuple(plan.skipped),
+            duplicates=plan.duplicates,
+            articles=live.articles,
+            chunks=live.chunks,
+            embedded=0,
+            reused=live.chunks,
+            seconds=time.perf_counter() - plan.started,
+            generation=index.current(self.settings.index_dir).name,
+            unchanged=live.articles,
+        )
 
     def _read(self, paths: list[str], progress: bool, on_skip: OnSkip | None) -> Plan:
         """Read every source; exact duplicates (same normalised text) are kept once."""
@@ -186,7 +221,10 @@ class Indexer:
                 on_skip(item)
 
         bar = tqdm(desc="articles read", unit=" art", disable=not progress)
-        for item in sources.read(paths, max_chars=self.settings.max_article_chars):
+        s = self.settings
+        for item in sources.read(
+            paths, max_chars=s.max_article_chars, state_dir=s.index_dir, settings=s
+        ):
             if isinstance(item, Skipped):
                 skip(item)
                 continue
@@ -232,6 +270,9 @@ class Indexer:
         )
         partial = index.new_generation(s.index_dir)
         n_chunks = store.write(partial / index.STORE, articles, spans, groups, signatures)
+        lead = stories.leads(spans, vectors)  # stories: the live ones kept, new articles placed
+        ids = stories.assign(articles, lead, groups, stories.previous(s.index_dir))
+        stories.write(partial, articles, ids)
         vector_index = index.VectorIndex.build(vectors, s.index_type)
         vector_index.save(partial / index.VECTORS)
         KeywordIndex.build(

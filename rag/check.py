@@ -63,7 +63,7 @@ _STARTERS = STOP | frozenset(
     "despite other some many most all each several one officials experts critics researchers "
     "authorities in on at approximately about nearly almost around more less over under only "
     "just yet still now today yesterday recently last next first finally meanwhile instead "
-    "overall specifically currently previously later earlier here".split()
+    "overall specifically currently previously later earlier here sources".split()
 )
 _MONTHS = (
     "january february march april may june july august september october november december".split()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import cli_eval
+from . import cli_eval, cli_follow, cli_story
 from .cli_common import (
     DEFAULT_SOURCES,
     Group,
@@ -85,9 +85,13 @@ def build(
     ray_workers: int | None,
     **opts: Any,
 ) -> None:
-    """Index PATHS (files or folders; default: seeds/). Unchanged articles are not re-embedded."""
+    """Index PATHS: files, folders, feed or article URLs (default: the sources list, else
+    seeds/). Unchanged articles are not re-embedded. PATHS become the sources list."""
+    from .follow import listed
+
     p = on_ray(pipeline(**opts), ray_address, ray_workers)
-    report = p.build(paths or DEFAULT_SOURCES, progress=not quiet, on_skip=echo_skip)
+    given = paths or listed(p.settings.index_dir) or DEFAULT_SOURCES
+    report = p.build(given, progress=not quiet, on_skip=echo_skip)
     click.echo(report_line(report))
 
 
@@ -96,25 +100,32 @@ def build(
 @common
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @ray_options
+@cli_follow.every_option
 def update(
     paths: tuple[str, ...],
     quiet: bool,
     ray_address: str | None,
     ray_workers: int | None,
+    every: str | None,
+    rounds: int | None,
     **opts: Any,
 ) -> None:
-    """Bring the index in step with PATHS (default: the paths it was built from).
+    """Bring the index in step with PATHS (default: the sources list, `rag index sources`).
 
     New articles are added, changed ones re-embedded, vanished ones dropped; unchanged ones are
-    not re-embedded.
+    not re-embedded, a feed not modified costs one request, articles that leave a feed stay.
     """
     p = on_ray(pipeline(**opts), ray_address, ray_workers)
-    report = p.update(paths, progress=not quiet, on_skip=echo_skip)
-    click.echo(
-        f"added {report.added}, changed {report.changed}, removed {report.removed}, "
-        f"unchanged {report.unchanged}"
-    )
-    click.echo(report_line(report))
+
+    def once(progress: bool) -> None:
+        report = p.update(paths, progress=progress, on_skip=echo_skip)
+        click.echo(
+            f"added {report.added}, changed {report.changed}, removed {report.removed}, "
+            f"unchanged {report.unchanged}"
+        )
+        click.echo(report_line(report))
+
+    cli_follow.repeat(once, every, rounds, quiet)
 
 
 @index_group.command("remove")
@@ -214,6 +225,8 @@ def ask(question: str, as_json: bool, use_llm: bool, **opts: Any) -> None:
         click.echo(f"unsupported: {answer.text[s:e]}")
     if answer.confidence is not None:
         click.echo(f"confidence the articles answer this: {round(100 * answer.confidence)} %")
+    if answer.as_of:
+        click.echo(f"as of {answer.as_of} (the newest cited article)")
     click.echo()
     cited = {c.n for c in answer.citations}
     for h in answer.hits:
@@ -281,6 +294,13 @@ def search(query: str, as_json: bool, **opts: Any) -> None:
     is_flag=True,
     help="Bring an existing index in step with its sources (and --sources) before serving.",
 )
+@click.option(
+    "--refresh",
+    metavar="DURATION",
+    default=None,
+    help="Update from the sources list in the background on this schedule (15m, 1h); the chat "
+    "switches to each new index when it is ready.",
+)
 def serve(
     host: str,
     port: int,
@@ -288,31 +308,45 @@ def serve(
     allow_anonymous: bool,
     source_paths: tuple[str, ...],
     update_first: bool,
+    refresh: str | None,
     **opts: Any,
 ) -> None:
     """Open the chat in the browser at http://HOST:PORT.
 
     An existing index is served as it is (checked first); with no index yet, --sources (default:
-    seeds/) are indexed first. --update brings an existing one in step with its sources.
+    the sources list, else seeds/) are indexed first. --update brings an existing one in step
+    with its sources; --refresh keeps doing so while serving, the first time at once.
     """
     from ui.app import launch
 
     from . import serving
+    from .follow import listed, parse_every
 
     login = serving.check_access(host, auth, allow_anonymous)  # before any indexing
+    every = parse_every(refresh) if refresh else None
     p = pipeline(**opts)
     try:
         p.status()
     except IndexMissingError:
-        paths = serving.first_sources(source_paths, DEFAULT_SOURCES, p.settings.index_dir)
+        paths = cli_follow.first_sources(source_paths, DEFAULT_SOURCES, p.settings.index_dir)
         click.echo(report_line(p.build(paths, progress=True, on_skip=echo_skip)))
+        update_first = True  # just read: the first refresh waits its turn
     else:
         if update_first:
-            extra = [x for x in source_paths if x not in p.status()[1].sources]
-            report = p.update([*p.status()[1].sources, *extra], progress=True, on_skip=echo_skip)
+            now = listed(p.settings.index_dir)
+            extra = [x for x in source_paths if x not in now]
+            report = p.update([*now, *extra], progress=True, on_skip=echo_skip)
             click.echo(report_line(report))
     click.echo(serving.verified(p), err=True)
-    launch(p, host=host, port=port, auth=login, read_only=serving.read_only(host, login))
+    launch(
+        p,
+        host=host,
+        port=port,
+        auth=login,
+        read_only=serving.read_only(host, login),
+        refresh=every,
+        refresh_at_once=not update_first,
+    )
 
 
 def _outlet(a: Any) -> str:
@@ -322,8 +356,9 @@ def _outlet(a: Any) -> str:
     return f"{name}, " if name else ""
 
 
-for command in (cli_eval.eval_cmd, cli_eval.gate_group, cli_eval.llm_group):
+for command in (cli_eval.eval_cmd, cli_eval.gate_group, cli_eval.llm_group, cli_story.story_cmd):
     main.add_command(command)
+index_group.add_command(cli_follow.sources_group)
 
 
 if __name__ == "__main__":

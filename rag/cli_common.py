@@ -174,4 +174,16 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         ],
         "citations": citations,
         "passages": [hit_json(h) for h in answer.hits],
+        "as_of": answer.as_of.isoformat() if answer.as_of else None,
+        "disagreements": [
+            {
+                "about": d.about,
+                "sides": [{"value": s.value, "citations": list(s.citations)} for s in d.sides],
+            }
+            for d in answer.disagreements
+        ],
+        "stories": [
+            {"doc_id": r.doc_id, "story": r.story, "articles": r.articles, "outlets": r.outlets}
+            for r in answer.stories
+        ],
     }

@@ -77,6 +77,14 @@ class Settings:
     min_support: float = 0.55
     # an article's text is cut at this many characters, with a note (rag/sources.py)
     max_article_chars: int = 1_000_000
+    # fetching feeds and pages by URL (rag/fetch.py `Limits`)
+    fetch_timeout: float = 10.0  # seconds for a whole response
+    fetch_max_bytes: int = 5 * 2**20  # a larger feed or page is refused
+    fetch_host_interval: float = 0.5  # seconds between requests to one host (or robots' delay)
+    fetch_per_host: int = 2  # requests to one host at a time
+    fetch_workers: int = 8  # requests at a time in all
+    fetch_retries: int = 2  # more tries after 429, 5xx or a dropped connection
+    fetch_backoff: float = 1.0  # seconds before the first retry, doubled each time
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

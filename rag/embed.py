@@ -168,25 +168,46 @@ class OnnxEmbedder:
 
         self.file = export_onnx(model, cache_dir, quantize)
         path = Path(resolve(model))
-        try:
-            config = json.loads((path / "sentence_bert_config.json").read_text())
-            max_tokens = int(config.get("max_seq_length") or 512)
-        except (OSError, ValueError):
-            max_tokens = 512
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_tokens)
-        self.tokenizer.no_padding()  # we pad per batch, after sorting by length
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or _cpus()
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared CPUs
         try:
-            self.session = ort.InferenceSession(
-                str(self.file), options, providers=["CPUExecutionProvider"]
-            )
+            self._start(ort, str(self.file), max_tokens(path), threads)
         except Exception as e:  # a damaged cached file: remove it so the next load re-exports
             remove(self.file)
             raise ModelError(f"cannot load {self.file} ({type(e).__name__}); try again") from e
         adopt(self.file, model)  # an export older than integrity records gets one now
+
+    @classmethod
+    def from_bytes(
+        cls,
+        model: str,
+        onnx: bytes,
+        tokenizer: str,
+        tokens: int,
+        *,
+        batch_size: int = 32,
+        backend: str = "onnx-int8",
+        threads: int | None = None,
+    ) -> OnnxEmbedder:
+        """The embedder from an export's bytes and its tokenizer.json text, needing no model
+        folder or cache: how Ray workers on other machines get it (rag/distributed.py)."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self = cls.__new__(cls)
+        self.name, self.batch_size, self.backend, self.reason = model, batch_size, backend, ""
+        self.file = Path(f"<{len(onnx)} bytes>")
+        self.tokenizer = Tokenizer.from_str(tokenizer)
+        self._start(ort, onnx, tokens, threads)
+        return self
+
+    def _start(self, ort: Any, onnx: str | bytes, tokens: int, threads: int | None) -> None:
+        """Open the ONNX Runtime session on `onnx` (a path or the file's bytes)."""
+        self.tokenizer.enable_truncation(tokens)
+        self.tokenizer.no_padding()  # we pad per batch, after sorting by length
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or _cpus()
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared CPUs
+        self.session = ort.InferenceSession(onnx, options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.dim = int(self.session.get_outputs()[0].shape[1] or self.encode(["x"]).shape[1])
 
@@ -226,6 +247,15 @@ def batches(encs: list[Any], size: int, slack: float = 1.25) -> list[list[Any]]:
         else:
             out.append([e])
     return out
+
+
+def max_tokens(path: Path) -> int:
+    """The model's input limit in tokens (sentence_bert_config.json; 512 when it is missing)."""
+    try:
+        config = json.loads((path / "sentence_bert_config.json").read_text())
+        return int(config.get("max_seq_length") or 512)
+    except (OSError, ValueError):
+        return 512
 
 
 def _cpus() -> int:

@@ -9,14 +9,19 @@ RagError
 │   ├── IndexMismatchError  index built with another model/format: rebuild
 │   ├── IndexCorruptError   an index file is damaged: rebuild or `rag index rollback`
 │   └── IndexLockedError    another build is running
-└── LLMError                the language model cannot be reached, refuses the key or fails:
-                            the reader falls back to the extractive answer
+├── LLMError                the language model cannot be reached, refuses the key or fails:
+│                           the reader falls back to the extractive answer
+├── ClusterError            a build on Ray cannot start or fails (Ray missing, no cluster)
+└── FetchError              a URL cannot be fetched (HTTP status, timeout, size, robots.txt):
+                            that one source or page is skipped, the rest go on
 
 Only the edges (the CLI, the UI) turn these into messages.
 """
 
 __all__ = [
+    "ClusterError",
     "ConfigError",
+    "FetchError",
     "IndexCorruptError",
     "IndexLockedError",
     "IndexMismatchError",
@@ -67,3 +72,19 @@ class IndexLockedError(IndexStateError):
 
 class LLMError(RagError):
     pass
+
+
+class ClusterError(RagError):
+    pass
+
+
+class FetchError(RagError):
+    """`str(err)` is "URL: why"; `url` and `reason` apart, for a `Skipped` line."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # pickles with both arguments
+        return (type(self), (self.url, self.reason))

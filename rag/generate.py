@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 
 from .answer import REFUSAL
 from .check import Encode, check
@@ -26,6 +27,9 @@ SYSTEM = (
     "First write the answer alone, in a few words (a name, number, place or short phrase), "
     "then one sentence from the passages that shows it. End each with the number of its "
     "passage in square brackets ({numbers}). "
+    "If passages give different values for the same thing (a number, date, place or name), "
+    "add one sentence that says so, newest passage first: "
+    "'Sources disagree: [3] says ...; [1] says ...'. "
     f"If the passages do not contain the answer, reply only: {REFUSE}"
 )
 # one worked example, shown as an earlier turn: small models copy a format they have seen
@@ -52,10 +56,12 @@ def number(hits: Sequence[Hit]) -> tuple[Hit, ...]:
     return tuple(h if h.rank == i else replace(h, rank=i) for i, h in enumerate(hits, 1))
 
 
-def prompt(question: str, hits: Sequence[Hit]) -> list[Message]:
+def prompt(question: str, hits: Sequence[Hit], today: date | None = None) -> list[Message]:
     """The chat messages: instructions, then the passages as quoted data, then the question.
 
-    Each passage is `<passage n="1" title="..." outlet="..." date="2022-06-15">text</passage>`.
+    Each passage is `<passage n="1" title="..." outlet="..." date="2022-06-15">text</passage>`;
+    `today` (the as-of date), when given, is stated before the question, so that "this week"
+    means the right week.
     """
     parts = []
     for i, h in enumerate(hits, 1):
@@ -65,7 +71,8 @@ def prompt(question: str, hits: Sequence[Hit]) -> list[Message]:
             f'<passage n="{i}" title="{_quote(a.title)}" outlet="{_quote(outlet(a))}"'
             f' date="{date_}">\n{_quote(h.chunk.text)}\n</passage>'
         )
-    user = "\n".join(parts) + f"\n\nQuestion: {' '.join(question.split())}\n{ASK}"
+    dated = f"Today is {today.isoformat()}.\n" if today else ""
+    user = "\n".join(parts) + f"\n\n{dated}Question: {' '.join(question.split())}\n{ASK}"
     return [
         Message("system", SYSTEM.format(numbers=_numbers(len(hits)))),
         Message("user", f"{EXAMPLE}\n{ASK}"),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import index, store, when
+from . import disagree, index, store, stories, when
 from .answer import REFUSAL, extractive
 from .config import Settings
 from .embed import CrossEncoderReranker, Embedder, Reranker
@@ -185,6 +185,20 @@ class Reader:
                 self._gates[key] = Gate.load(Path(key))
             return self._gates[key]
 
+    def _finish(self, answer: Answer, loaded: Loaded, s: Settings) -> Answer:
+        """The answer with its disagreements, the date it is as of, and its hits' stories."""
+        refs = stories.refs(loaded.path, loaded.store, [h.article.doc_id for h in answer.hits])
+        of = {r.doc_id: r.story for r in refs}
+        answer = disagree.attach(answer, getattr(s, "disagree_passages", 5), of)
+        cited = [c.hit.article.published for c in answer.citations if c.hit.article.published]
+        as_of = max(cited, default=None)
+        return replace(answer, as_of=None if answer.refused else as_of, stories=refs)
+
+    def story(self, key: str) -> stories.Story:
+        """The story of article or story `key`, its articles oldest first (rag/stories.py)."""
+        loaded = self.load()
+        return stories.timeline(loaded.path, loaded.store, key)
+
     def _extractive(self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings) -> Answer:
         gate = self.gate(s)
         floor = gate.threshold(s.refusal_precision) if gate else s.min_score
@@ -205,7 +219,7 @@ class Reader:
             loaded = self.load()
             qvec = self._embed_query(loaded, q)
             hits = self._retrieve(q, qvec, loaded, s)
-            return self._extractive(q, qvec, hits, s)
+            return self._finish(self._extractive(q, qvec, hits, s), loaded, s)
         answer: Answer | None = None
         for part in self.ask_stream(question, query, settings, history):
             if isinstance(part, Answer):
@@ -252,6 +266,7 @@ class Reader:
         hits = self._retrieve(standalone, qvec, loaded, s)
         base = self._extractive(standalone, qvec, hits, s)
         base = replace(base, question=q, standalone=standalone)
+        raw, base = base, self._finish(base, loaded, s)
         fallback = f"{problem}; showing the extractive answer instead" if problem else ""
         if model is None or base.refused:  # nothing close enough: no need to ask the model
             yield replace(base, note=fallback)
@@ -259,7 +274,7 @@ class Reader:
         text: list[str] = []
         try:
             for delta in model.stream(
-                prompt(standalone, hits[: s.llm_passages]),
+                prompt(standalone, hits[: s.llm_passages], today=s.as_of or date.today()),
                 max_tokens=s.llm_max_tokens,
                 temperature=0.0,
             ):
@@ -278,7 +293,8 @@ class Reader:
             llm=model.name,
         )
         answer = replace(answer, standalone=standalone, confidence=base.confidence)
-        yield doubted(answer, base, DOUBT if self.gate(s) else 0.0)
+        answer = disagree.check_sides(answer)
+        yield self._finish(doubted(answer, raw, DOUBT if self.gate(s) else 0.0), loaded, s)
 
     # --- what the index holds ------------------------------------------------------------------
 

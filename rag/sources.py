@@ -9,6 +9,8 @@ One loader per format, chosen by extension (case-insensitive):
     .html .htm             one article per page (rag/markup.py, trafilatura)
     .jsonl[.gz] .ndjson    one article per line, streamed in bounded pieces (rag/jsonl.py)
     .xml .rss .atom        a saved RSS/Atom feed, one article per entry (rag/markup.py)
+    http(s)://...          a feed or article page by URL, fetched politely (rag/web.py); given
+                           `state_dir` (the index folder), unchanged ones cost one request
 
 Bad input never raises and never stops the rest: a file or record that cannot be read becomes
 `Skipped(path, reason)`, with a short one-line reason, and reading goes on. A record's path is
@@ -39,7 +41,7 @@ from .config import Settings
 from .records import Unreadable, article, clip, content_hash, first_sentence, one_line, parse_date
 from .types import Article, Skipped
 
-__all__ = ["MAX_FILE_BYTES", "Note", "content_hash", "parse_date", "read", "tally"]
+__all__ = ["MAX_FILE_BYTES", "Note", "content_hash", "is_url", "parse_date", "read", "tally"]
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # files read whole; JSONL is streamed (rag/jsonl.py)
 MAX_ARTICLE_CHARS: int = Settings.max_article_chars
@@ -64,6 +66,7 @@ _KINDS = (
 _DATE_LINE = re.compile(r"[ \t]*date:?[ \t]+(\d{4}-\d{2}-\d{2})(?![\d-])[ \t]*", re.IGNORECASE)
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _RECORD = re.compile(r"(:\d+|#\d+)$")  # the end of a record's path: "a.jsonl:7", "f.rss#2"
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,28 +97,29 @@ def tally(items: Iterable[Skipped]) -> str:
 
 
 def read(
-    paths: Iterable[str | Path], *, max_chars: int = MAX_ARTICLE_CHARS
+    paths: Iterable[str | Path],
+    *,
+    max_chars: int = MAX_ARTICLE_CHARS,
+    state_dir: Path | None = None,
+    settings: object = None,
 ) -> Iterator[Article | Skipped]:
-    """Yield an Article for each article in `paths` (files or folders), a Skipped for each
-    file or record that cannot be read, and a Note after an article kept with a remark.
-    Folders are walked recursively in sorted order; hidden files and folders (".name") are
-    left out."""
+    """Yield an Article for each article in `paths` (files, folders or URLs), a Skipped for
+    each file, record or URL that cannot be read, and a Note after an article kept with a
+    remark. Folders are walked recursively in sorted order; hidden files and folders (".name")
+    are left out. URLs are read together, after the paths (rag/web.py: `state_dir` keeps what
+    their fetches saw; `settings` gives the fetch limits)."""
     if isinstance(paths, (str, Path)):  # one path given bare: not an iterable of characters
         paths = [paths]
-    for given in paths:
-        root = Path(given)
-        try:
-            is_dir = root.is_dir()
-            exists = is_dir or root.exists() or root.is_symlink()
-        except OSError as err:  # e.g. no permission on a parent folder
-            yield Skipped(str(root), _os_reason(err))
-            continue
-        if is_dir:
-            items = _walk(root, root, set(), max_chars)
-        elif exists:
-            items = _read_file(root, root.name, max_chars)
-        else:
-            items = iter([Skipped(str(root), "no such file or folder")])
+    given = list(paths)
+    urls = [str(p) for p in given if is_url(str(p))]
+    streams: list[Iterable[Article | Skipped]] = [
+        _path(Path(p), max_chars) for p in given if not is_url(str(p))
+    ]
+    if urls:
+        from . import web  # httpx, feedparser and trafilatura: only when there are URLs
+
+        streams.append(web.read(urls, state_dir=state_dir, settings=settings))
+    for items in streams:
         for item in items:
             if isinstance(item, Article) and len(item.text) > max_chars:
                 item = _cut(item, max_chars)
@@ -131,7 +135,32 @@ def read(
                 )
 
 
+def is_url(name: str) -> bool:
+    """True for "scheme://..." (only http and https are fetched; others get a clear skip).
+
+    >>> is_url("https://example.com/feed.xml"), is_url("seeds/a.txt")
+    (True, False)
+    """
+    return _URL.match(name) is not None
+
+
 # ---------------------------------------------------------------- walking and dispatch
+
+
+def _path(root: Path, max_chars: int) -> Iterator[Article | Skipped]:
+    """One path given: a folder, a file, or what is wrong with it."""
+    try:
+        is_dir = root.is_dir()
+        exists = is_dir or root.exists() or root.is_symlink()
+    except OSError as err:  # e.g. no permission on a parent folder
+        yield Skipped(str(root), _os_reason(err))
+        return
+    if is_dir:
+        yield from _walk(root, root, set(), max_chars)
+    elif exists:
+        yield from _read_file(root, root.name, max_chars)
+    else:
+        yield Skipped(str(root), "no such file or folder")
 
 
 def _walk(

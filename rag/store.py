@@ -199,6 +199,19 @@ class Store:
             ).fetchall()
             return [_article(r) for r in rows]
 
+    def rows(self, rows: Sequence[int]) -> list[Article]:
+        """Articles by row, in the order asked (rows out of range are left out)."""
+        wanted = [int(r) for r in rows]
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        with self._lock, self._reading():
+            got = self.con.execute(
+                f"SELECT row, {COLUMNS} FROM articles WHERE row IN ({marks})", wanted
+            ).fetchall()
+        by_row = {r[0]: _article(tuple(r[1:])) for r in got}
+        return [by_row[r] for r in wanted if r in by_row]
+
     def counts_by_article(self) -> dict[str, int]:
         counts = np.bincount(self.chunk_article, minlength=len(self.doc_ids))
         return {d: int(counts[i]) for i, d in enumerate(self.doc_ids)}

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 
 # a sentence ends at . ! or ? (plus closing quotes/brackets) before white space and a capital,
-# digit or opening quote; or at a line break
-_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])|\n+")
+# digit or opening quote (after a month's abbreviation, a capital only: "on Aug. 19"); or at
+# a line break
+_MON = r"\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\."
+_BOUNDARY = re.compile(
+    rf"(?<=[.!?])(?<!{_MON})(?<!\bSept\.)([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])"
+    rf"|(?:(?<={_MON})|(?<=\bSept\.))\s+(?=[A-Z])|\n+"
+)
 _WORD = re.compile(r"[A-Za-z0-9]+")
 STOP = frozenset(
     "a an the of in on at to for by with from and or is are was were be been what which who whom "

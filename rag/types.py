@@ -66,6 +66,32 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Side:
+    """One side of a disagreement: the value as written, and the citations that give it."""
+
+    value: str  # "31 countries"
+    citations: tuple[int, ...]  # answer citation numbers, e.g. (1, 4)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Cited articles that give different values for the same thing; sides newest first."""
+
+    about: str  # "the number of countries", "the place", "the date"
+    sides: tuple[Side, ...]
+
+
+@dataclass(frozen=True)
+class StoryRef:
+    """The story (event cluster, rag/stories.py) an article belongs to, for a card's link."""
+
+    doc_id: str
+    story: str  # the story id, e.g. "s3f9a0c1e2b"
+    articles: int  # articles in the story
+    outlets: int  # distinct outlets among them
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer whose sentences carry `[n]` markers pointing at `citations`."""
 
@@ -79,6 +105,9 @@ class Answer:
     unsupported: tuple[tuple[int, int], ...] = ()  # spans of `text`: sentences not backed
     note: str = ""  # one line for the user, e.g. why the extractive answer is shown instead
     confidence: float | None = None  # the gate's probability that the passages answer (0..1)
+    disagreements: tuple[Disagreement, ...] = ()  # where cited articles differ (rag/disagree.py)
+    as_of: date | None = None  # the newest cited article's date: what the answer is as of
+    stories: tuple[StoryRef, ...] = ()  # the hits' stories, by doc_id (rag/stories.py)
 
 
 @dataclass(frozen=True)

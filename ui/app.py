@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag import serving
+from rag import follow, generation, serving
 from rag.config import MODES
 from rag.errors import IndexMissingError, InputError, RagError
 from rag.pipeline import Pipeline
@@ -26,7 +26,7 @@ from rag.serving import parse_auth
 from rag.sources import Note
 from rag.types import Answer, Article, BuildReport
 
-from . import uploads
+from . import story, uploads
 from .assets import CSS, JS
 from .render import (
     EMPTY_CARDS,
@@ -42,6 +42,7 @@ from .render import (
     user_message,
 )
 from .session import ANSWER_MODES, Turn, append_feedback, feedback_record, turn_at
+from .sources_view import REFRESH_CHOICES, Schedule, sources_html
 
 PLACEHOLDER = (
     "**Ask a question about the articles.**\n\n"
@@ -52,6 +53,8 @@ EXPORT_DIR = Path(tempfile.gettempdir()) / "rag-news-exports"
 PROGRESS = gr.Progress()  # the default that makes Gradio pass a progress tracker
 UPLOAD_TYPES = sorted({*uploads.EXTENSIONS, ".gz"})  # the browser's picker matches ".gz" only
 Progress = Callable[..., Any]
+TICK = 3.0  # seconds between checks of an open Index tab for a refresh done in the background
+IDLE_POLL = 0.05  # seconds between an idle server's looks for work (see `idle_gently`)
 
 
 # --- chat --------------------------------------------------------------------------------------
@@ -216,9 +219,11 @@ def update_index(
         except OSError as e:
             problems.append(f"{src.name}: {e.strerror or e}")
     try:
-        sources, fresh = list(pipeline.status()[1].sources), False
+        pipeline.status()
+        fresh = False
     except IndexMissingError:
-        sources, fresh = [], True
+        fresh = True
+    sources = follow.listed(idx)  # what `rag index update` refreshes (rag/follow.py)
     if folder.is_dir() and any(folder.iterdir()) and str(folder) not in sources:
         sources.append(str(folder))
     if not sources:
@@ -262,14 +267,43 @@ def _status(pipeline: Pipeline) -> str:
     return status_html(gen, manifest, size)
 
 
-def build_app(pipeline: Pipeline, read_only: bool = False) -> gr.Blocks:
+def schedule(refresher: follow.Refresher) -> Schedule:
+    last = refresher.last
+    return Schedule(
+        refresher.every, refresher.next_at, last.line if last else "", refresher.running
+    )
+
+
+def sources_panel(index_dir: Path, refresher: follow.Refresher) -> str:
+    """The Index tab's sources table: each source's last fetch, and the refresh schedule."""
+    try:
+        rows = follow.table(index_dir)
+    except RagError as e:
+        return f'<div class="cards empty" id="sources-table">{esc(str(e))}</div>'
+    return sources_html(rows, schedule(refresher))
+
+
+def set_refresh(index_dir: Path, refresher: follow.Refresher, value: str | None) -> str:
+    """The Index tab's refresh setting: "15m", "1h", "off"... -> the sources table."""
+    try:
+        refresher.set_every(follow.parse_every(value))
+    except RagError as e:
+        raise gr.Error(str(e)) from None
+    return sources_panel(index_dir, refresher)
+
+
+def build_app(
+    pipeline: Pipeline, read_only: bool = False, refresher: follow.Refresher | None = None
+) -> gr.Blocks:
     """Three tabs: Chat (answers beside their passages), Search (ranked chunks), Index.
 
     `read_only`: the Index tab only shows what is indexed; there is no upload, update or
-    remove, neither in the page nor in the API.
+    remove, neither in the page nor in the API. `refresher`: the background refresh of the
+    sources (default: one that is off until the Index tab's setting turns it on).
     """
     s = pipeline.settings
     idx = Path(s.index_dir)
+    refresher = refresher or follow.Refresher(pipeline.update)
     first = _corpus(pipeline)
 
     with gr.Blocks(title="News QA with sources") as app:
@@ -331,6 +365,7 @@ def build_app(pipeline: Pipeline, read_only: bool = False) -> gr.Blocks:
                     with gr.Column(scale=2, min_width=320):
                         cards = gr.HTML(EMPTY_CARDS, elem_id="cards")
                 pick = gr.Textbox(elem_id="turn-pick", visible="hidden", show_label=False)
+                story_pick = gr.Textbox(elem_id=story.PICK, visible="hidden", show_label=False)
 
             with gr.Tab("Search", id="search-tab"):
                 with gr.Row():
@@ -345,6 +380,17 @@ def build_app(pipeline: Pipeline, read_only: bool = False) -> gr.Blocks:
                 results = gr.HTML('<div class="cards empty">Ranked passages appear here.</div>')
 
             with gr.Tab("Index", id="index-tab"):
+                sources = gr.HTML(sources_panel(idx, refresher), elem_id="sources")
+                with gr.Row(visible=not read_only):
+                    refresh_pick = gr.Dropdown(
+                        REFRESH_CHOICES,
+                        value=follow.every_text(refresher.every),
+                        allow_custom_value=True,
+                        label="Refresh the sources (feeds, pages by URL) every",
+                        elem_id="refresh-every",
+                        scale=0,
+                        min_width=300,
+                    )
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=320):
                         status = gr.HTML(_status(pipeline), elem_id="status")
@@ -408,6 +454,13 @@ def build_app(pipeline: Pipeline, read_only: bool = False) -> gr.Blocks:
         pick.change(
             show_turn, [pick, turns], cards, api_visibility="private", show_progress="hidden"
         )
+        story_pick.change(  # a card's story link: the story's timeline in the panel
+            lambda value: story.show_story(pipeline, value),
+            story_pick,
+            cards,
+            api_visibility="private",
+            show_progress="hidden",
+        )
 
         def on_vote(held: list[Turn], evt: gr.LikeData) -> str:
             message = evt.index if isinstance(evt.index, int) else evt.index[0]
@@ -454,6 +507,28 @@ def build_app(pipeline: Pipeline, read_only: bool = False) -> gr.Blocks:
         refresh_out = [status, listing, remove_pick, chat, outlet]
         app.load(refreshed, None, refresh_out, api_visibility="private", show_progress="hidden")
 
+        # a refresh in the background: the sources table follows it; the rest when it is done
+        seen = gr.State(generation.generation_id(idx))
+        timer = gr.Timer(TICK)
+
+        def on_tick(was: str | None) -> tuple[Any, ...]:
+            gen = generation.generation_id(idx)
+            table = sources_panel(idx, refresher)
+            if gen == was:
+                return table, gr.skip(), gr.skip(), gr.skip(), was
+            rows = _corpus(pipeline)
+            choices = [(f"{a.title[:80] or a.doc_id} ({a.doc_id})", a.doc_id) for a, _ in rows]
+            listing_html = articles_html(rows)
+            return table, _status(pipeline), listing_html, gr.Dropdown(choices=choices), gen
+
+        timer.tick(
+            on_tick,
+            seen,
+            [sources, status, listing, remove_pick, seen],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+
         def on_update(paths: list[str] | None, progress: gr.Progress = PROGRESS) -> tuple[Any, ...]:
             try:
                 r, saved, problems = update_index(pipeline, paths, progress)
@@ -463,6 +538,13 @@ def build_app(pipeline: Pipeline, read_only: bool = False) -> gr.Blocks:
 
         if read_only:  # no index-changing endpoints at all: not in the page, not in the API
             return app
+        refresh_pick.change(
+            lambda value: set_refresh(idx, refresher, value),
+            refresh_pick,
+            sources,
+            api_visibility="private",
+            show_progress="hidden",
+        )
         update.click(
             on_update,
             files,
@@ -499,7 +581,7 @@ def build_app(pipeline: Pipeline, read_only: bool = False) -> gr.Blocks:
 
 def launch_options() -> dict[str, Any]:
     """The `launch()` arguments that style the page and wire the citation links."""
-    return {"css": CSS, "js": JS, "max_file_size": uploads.MAX_BYTES}
+    return {"css": CSS + story.CSS, "js": story.with_script(JS), "max_file_size": uploads.MAX_BYTES}
 
 
 def launch(
@@ -508,13 +590,17 @@ def launch(
     port: int = 7860,
     auth: str | tuple[str, str] | None = None,
     read_only: bool | None = None,
+    refresh: float | None = None,
+    refresh_at_once: bool = False,
     **kwargs: Any,
 ) -> gr.Blocks:
     """Serve the app (blocking unless `prevent_thread_lock=True`); returns it.
 
     `auth` ("user:password", else the environment's RAG_AUTH) asks for a login first. Serving
     beyond loopback needs a login; `read_only` (default: when others may connect without one)
-    leaves out uploads, updates and removals, in the page and in the API.
+    leaves out uploads, updates and removals, in the page and in the API. `refresh`: update
+    from the sources list every so many seconds in the background (`refresh_at_once`: the
+    first time now); the chat answers from the live index and switches when a new one is in.
     """
     login = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
     if read_only is None:
@@ -523,7 +609,12 @@ def launch(
         print(
             f"serving {host} read-only: the index cannot be changed from the app", file=sys.stderr
         )
-    app = build_app(pipeline, read_only=read_only)
+    refresher = follow.Refresher(pipeline.update, refresh, at_once=refresh_at_once)
+    app = build_app(pipeline, read_only=read_only, refresher=refresher)
+    app.refresher = refresher  # type: ignore[attr-defined]  # for whoever stops it
+    if refresh:
+        refresher.start()
+    idle_gently(app)
     try:
         app.launch(server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs})
     except OSError as e:
@@ -532,6 +623,18 @@ def launch(
             "pass --port N"
         ) from None
     return app
+
+
+def idle_gently(app: gr.Blocks, every: float = IDLE_POLL) -> None:
+    """Make Gradio's queue look for work every `every` seconds when idle, not every 1 ms (its
+    Linux default: 5-8 % of a core for an idle server; bench/refresh.py). A request then waits
+    at most `every` longer to start."""
+    queue = getattr(app, "_queue", None)
+    if queue is not None and hasattr(queue, "sleep_when_free"):
+        queue.sleep_when_free = max(queue.sleep_when_free, every)
+        queue.progress_update_sleep_when_free = max(
+            getattr(queue, "progress_update_sleep_when_free", 0.0), 5 * every
+        )
 
 
 def _first_line(e: BaseException) -> str:

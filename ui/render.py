@@ -14,7 +14,9 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 from rag.records import outlet
-from rag.types import Answer, Article, Hit, Manifest
+from rag.types import Answer, Article, Hit, Manifest, StoryRef
+
+from .story import story_link
 
 _MARK = re.compile(r"\[(\d+)\]")
 # characters Markdown would act on; escaped so article text shows as written
@@ -130,8 +132,13 @@ def chat_message(answer: Answer, turn: int = 0) -> str:
     note = answer.note  # e.g. "LLM unreachable: extractive answer shown"
     if note:
         body += f'\n\n<span class="note">{_md_escape(note)}</span>'
+    if answer.as_of and not answer.refused:
+        body += f'\n\n<span class="note as-of">As of {answer.as_of.isoformat()}'
+        body += " (the newest cited report)</span>"
     if answer.confidence is not None:
         body += f"\n\n{confidence_html(answer)}"
+    for d in answer.disagreements:
+        body += f' <span class="disagree-note">⚖ Sources disagree on {esc(d.about)}</span>'
     return body + f'<span class="turn turn-{turn}"></span>'
 
 
@@ -201,11 +208,14 @@ def card(
     unsupported: bool = False,
     ident: str = "passage",
     scores: str = "",
+    story: StoryRef | None = None,
+    turn: int = 0,
 ) -> str:
     """One passage card: title, outlet, date, score, passage with support marked, the article.
 
     `support` are sentence spans as offsets into the article text; `ident` names the card's
-    id (`passage-3`) that citation links point at.
+    id (`passage-3`) that citation links point at; `story`, when given, adds a link to the
+    article's story (`turn`: the answer the card belongs to, for the way back).
     """
     a, c = hit.article, hit.chunk
     local = [(s - c.start, e - c.start) for s, e in support]
@@ -217,7 +227,7 @@ def card(
         f'<div class="meta">{_meta(a, scores or f"score {hit.similarity:.2f}")}</div>'
         f"{warn}"
         f'<div class="passage">{highlight(c.text, local)}</div>'
-        f"{also_html(hit)}"
+        f"{also_html(hit)}{story_link(story, turn)}"
         f'<details class="article"><summary>Open article</summary>'
         f'<div class="article-text">{_article_html(a.text, (c.start, c.end), support)}</div>'
         "</details></div>"
@@ -260,11 +270,19 @@ def cards_html(answer: Answer, turn: int = 0) -> str:
         if not cit.supported:
             weak.add(cit.n)
     head = "Closest passages (they do not answer the question)" if answer.refused else "Sources"
+    stories = {r.doc_id: r for r in answer.stories}
     return (
         f'<div class="cards" data-turn="{turn}"><h3>{head}</h3>'
         f'<div class="asked">for: {esc(answer.standalone or answer.question)}</div>'
         + "".join(
-            card(h, support.get(h.rank, []), h.rank in support, unsupported=h.rank in weak)
+            card(
+                h,
+                support.get(h.rank, []),
+                h.rank in support,
+                unsupported=h.rank in weak,
+                story=stories.get(h.article.doc_id),
+                turn=turn,
+            )
             for h in answer.hits
         )
         + "</div>"
