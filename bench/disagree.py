@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import NEWS, RESULTS, WORK  # noqa: E402
 from bench.disagree_corpus import Event, events, held_out  # noqa: E402
-from rag.disagree import Claim, find  # noqa: E402
+from rag.compare import Claim, find  # noqa: E402
 from rag.text import sentences  # noqa: E402
 from rag.types import Disagreement  # noqa: E402
 from rag.values import same, values  # noqa: E402

@@ -39,6 +39,17 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 BATCHES = (8, 16, 32, 64, 128)
 
 
+def timed_encode(e: Any, texts: list[str], repeats: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of `repeats` calls of `e.encode(texts)`."""
+    runs, cpus = [], []
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        e.encode(texts)
+        runs.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return runs, cpus
+
+
 def sample_texts(n: int, seed: int = 0) -> list[str]:
     """`n` chunk texts of the news corpus, drawn at random (so of typical lengths)."""
     records = news_articles()
@@ -65,12 +76,7 @@ def speed(
         e.encode(texts[:16])  # warm-up
         for b in batches:
             e.batch_size = b  # type: ignore[attr-defined]
-            runs, cpus = [], []
-            for _ in range(repeats):
-                t, c = time.perf_counter(), time.process_time()
-                e.encode(texts)
-                runs.append(time.perf_counter() - t)
-                cpus.append(time.process_time() - c)
+            runs, cpus = timed_encode(e, texts, repeats)
             s = float(np.median(runs))
             rows.append(
                 {
@@ -193,12 +199,7 @@ def backend_choice(n: int = 300, batch: int = 16, repeats: int = 3) -> dict[str,
     for name in BACKENDS:
         e = made[name] = embed.load(batch_size=batch, backend=name, cache_dir=WORK / "models")
         e.encode(texts[:16])  # warm-up
-        runs, cpus = [], []
-        for _ in range(repeats):
-            t, c = time.perf_counter(), time.process_time()
-            e.encode(texts)
-            runs.append(time.perf_counter() - t)
-            cpus.append(time.process_time() - c)
+        runs, cpus = timed_encode(e, texts, repeats)
         s = statistics.median(runs)
         rows.append(
             {

@@ -8,20 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import errors
 from .config import Settings
-from .errors import (
-    ClusterError,
-    ConfigError,
-    IndexCorruptError,
-    IndexLockedError,
-    IndexMismatchError,
-    IndexMissingError,
-    IndexStateError,
-    InputError,
-    LLMError,
-    ModelError,
-    RagError,
-)
+from .errors import *  # noqa: F403  (the whole error tree: errors.__all__)
 from .query import Query
 from .types import Answer, Article, BuildReport, Chunk, Citation, Hit, Manifest, Skipped
 
@@ -34,23 +23,13 @@ __all__ = [
     "BuildReport",
     "Chunk",
     "Citation",
-    "ClusterError",
-    "ConfigError",
     "Hit",
-    "IndexCorruptError",
-    "IndexLockedError",
-    "IndexMismatchError",
-    "IndexMissingError",
-    "IndexStateError",
-    "InputError",
-    "LLMError",
     "Manifest",
-    "ModelError",
     "Pipeline",
     "Query",
-    "RagError",
     "Settings",
     "Skipped",
+    *errors.__all__,
 ]
 
 

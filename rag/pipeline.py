@@ -3,12 +3,12 @@ reads it (`rag.reader.Reader`) over the same settings and embedding model."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .build import Indexer, OnSkip, Progress
+from .build import Indexer
 from .config import Settings
 from .embed import Embedder
 from .embed import load as load_embedder
@@ -60,29 +60,14 @@ class Pipeline:
 
     # --- writing (rag/build.py) ------------------------------------------------------------------
 
-    def build(
-        self,
-        paths: Iterable[str | Path],
-        *,
-        progress: bool = False,
-        on_progress: Progress | None = None,
-        on_skip: OnSkip | None = None,
-    ) -> BuildReport:
-        return self.indexer.build(
-            paths, progress=progress, on_progress=on_progress, on_skip=on_skip
-        )
+    def build(self, paths: Iterable[str | Path], **options: Any) -> BuildReport:
+        """`Indexer.build`: index exactly `paths` into a new generation (progress=,
+        on_progress=, on_skip=)."""
+        return self.indexer.build(paths, **options)
 
-    def update(
-        self,
-        paths: Iterable[str | Path] = (),
-        *,
-        progress: bool = False,
-        on_progress: Progress | None = None,
-        on_skip: Callable[..., None] | None = None,
-    ) -> BuildReport:
-        return self.indexer.update(
-            paths, progress=progress, on_progress=on_progress, on_skip=on_skip
-        )
+    def update(self, paths: Iterable[str | Path] = (), **options: Any) -> BuildReport:
+        """`Indexer.update`: bring the index in step with `paths` (default: its sources)."""
+        return self.indexer.update(paths, **options)
 
     def remove(self, keys: Iterable[str]) -> BuildReport:
         return self.indexer.remove(keys)

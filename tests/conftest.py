@@ -118,3 +118,19 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
 @pytest.fixture
 def seed_pipeline(seed_index: Path, real_embedder) -> Pipeline:
     return Pipeline(Settings.load(env={}, index_dir=seed_index), real_embedder)
+
+
+def serve_app(app: Any) -> str:
+    """Launch a built app (ui.app.build_app) in this process on a free 127.0.0.1 port: its URL."""
+    from bench.common import free_port
+    from ui.app import launch_options
+
+    port = free_port()
+    app.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_options(),
+    )
+    return f"http://127.0.0.1:{port}/"

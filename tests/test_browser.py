@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from bench.common import free_port
 from rag import Pipeline, Settings
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -66,18 +65,10 @@ def make_corpus(folder: Path, hostile: bool = True) -> Path:
 
 def serve(pipeline: Pipeline) -> tuple[Any, str]:
     """Start the real app in this process on a free 127.0.0.1 port: (app, url)."""
-    from ui.app import build_app, launch_options
+    from ui.app import build_app
 
     app = build_app(pipeline)
-    port = free_port()
-    app.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(),
-    )
-    return app, f"http://127.0.0.1:{port}/"
+    return app, serve_app(app)
 
 
 def open_page(browser: Any, url: str, viewport: dict[str, int] = DESKTOP) -> Any:

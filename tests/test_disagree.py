@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import rag.compare
 import rag.disagree
 import rag.values
 from rag import Pipeline, Settings
 from rag.cli import main
 from rag.cli_common import answer_json
-from rag.disagree import Claim, attach, check_sides, find, say
+from rag.disagree import Claim, attach, check_sides, find, say, stated
 from rag.types import Answer, Article, Chunk, Citation, Disagreement, Hit, Side
 from rag.values import same, values
 from tests.conftest import FakeEmbedder
@@ -30,7 +31,7 @@ def one(text: str) -> rag.values.Value:
     return v
 
 
-@pytest.mark.parametrize("module", [rag.values, rag.disagree])
+@pytest.mark.parametrize("module", [rag.values, rag.compare, rag.disagree])
 def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.failed == 0
@@ -223,6 +224,14 @@ def test_check_sides_marks_a_side_its_passage_does_not_give() -> None:
         a = check_sides(Answer("q", text, False, hits=(h1, h2)))
         assert bool(a.unsupported) is bad
         assert ("not in the passage it cites" in a.note) is bad
+    d = Disagreement(
+        "the number of countries", (Side("31 countries", (2,)), Side("thirty countries", (1,)))
+    )
+    assert stated(right, d) and not stated("Thirty countries signed [1].", d)
+    cited = (cite(h1), Citation(2, h2, 0, len(h2.article.text)))
+    said = attach(Answer("How many countries signed the ocean pact?", f"31 [2]. {right}", False,
+                         citations=cited, hits=(h1, h2)))  # fmt: skip
+    assert said.disagreements and said.text.count("Sources disagree") == 1  # the model said it
 
 
 # ---------------------------------------------------------------- through the pipeline

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bench.common import free_port
 from rag import follow
+from tests.conftest import serve_app
 from tests.localweb import Site, publish, story
 from tests.test_browser import open_page, shot
 from tests.test_follow import make, wait_for
@@ -29,7 +29,7 @@ def test_sources_table_follows_a_refresh(
 ) -> None:
     from playwright.sync_api import expect
 
-    from ui.app import build_app, launch_options
+    from ui.app import build_app
 
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
     stories = [story("harbour")]
@@ -38,15 +38,7 @@ def test_sources_table_follows_a_refresh(
     p.build([feed])
     refresher = follow.Refresher(p.update, log=lambda line: None)
     app = build_app(p, refresher=refresher)
-    port = free_port()
-    app.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(),
-    )
-    page = open_page(browser, f"http://127.0.0.1:{port}/")
+    page = open_page(browser, serve_app(app))
     try:
         page.get_by_role("tab", name="Index").click()
         row = page.locator("#sources-table #source-1")

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bench.common import free_port
 from rag import Pipeline, Settings, cli
 from rag.errors import InputError
 from rag.serving import check_access, first_sources, read_only
-from tests.conftest import FakeEmbedder, write_articles
+from tests.conftest import FakeEmbedder, serve_app, write_articles
 
 SECRET = "owner-secret-key"
 REPLY = "The council approved a budget of 12 million dollars [1]."
@@ -202,7 +201,7 @@ def test_a_visitor_cannot_send_the_owner_key_elsewhere(
 ) -> None:
     from gradio_client import Client
 
-    from ui.app import build_app, launch_options
+    from ui.app import build_app
 
     owner, foreign = recorders
     s = Settings.load(
@@ -218,16 +217,9 @@ def test_a_visitor_cannot_send_the_owner_key_elsewhere(
     p = Pipeline(s, FakeEmbedder())
     p.build([corpus])
     app = build_app(p)
-    port = free_port()
-    app.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(),
-    )
+    url = serve_app(app)
     try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = Client(url, verbose=False)
 
         def chat(endpoint: str) -> str:
             history, *_ = client.predict(
