@@ -190,7 +190,7 @@ def main() -> None:
             "refresh_10_new_in_one_feed": one_feed,
             "idle_serve": idle,
             "notes": [
-                "idle CPU before ui/app.py idle_gently (Gradio's queue polling every 1 ms when "
+                "idle CPU before ui/serve.py idle_gently (Gradio's queue polling every 1 ms when "
                 "idle, its Linux default): 8.07 % of a core over 60 s, with or without --refresh "
                 "(5.4-8.0 % in three runs); the refresher thread itself waits on an Event",
                 "10 new in one feed: 10 pages of one host, 0.5 s apart (host_interval)",

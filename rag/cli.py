@@ -317,7 +317,7 @@ def serve(
     the sources list, else seeds/) are indexed first. --update brings an existing one in step
     with its sources; --refresh keeps doing so while serving, the first time at once.
     """
-    from ui.app import launch
+    from ui.serve import launch
 
     from . import serving
     from .follow import listed, parse_every

@@ -123,7 +123,7 @@ def seed_pipeline(seed_index: Path, real_embedder) -> Pipeline:
 def serve_app(app: Any) -> str:
     """Launch a built app (ui.app.build_app) in this process on a free 127.0.0.1 port: its URL."""
     from bench.common import free_port
-    from ui.app import launch_options
+    from ui.serve import launch_options
 
     port = free_port()
     app.launch(

@@ -541,7 +541,7 @@ def test_refresh_while_serving_loses_no_answer(
     from gradio_client import Client
 
     from bench.common import free_port
-    from ui.app import launch
+    from ui.serve import launch
 
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
     stories = [story("harbour")]
@@ -610,7 +610,7 @@ def test_docstring_examples(module: Any) -> None:
 
 def test_index_tab_sources_table_and_setting(tmp_path: Path, site: Site) -> None:
     gr = pytest.importorskip("gradio")
-    from ui.app import set_refresh, sources_panel
+    from ui.handlers import set_refresh, sources_panel
 
     feed = publish(site, [story("harbour")])
     folder = write_articles(tmp_path / "articles")

@@ -390,7 +390,7 @@ def test_cli_json_carries_the_check(cli_fake: None, monkeypatch: pytest.MonkeyPa
 
 
 def test_chat_streams_the_llm_answer_then_shows_it_checked(fake_pipeline: Pipeline) -> None:
-    from ui.app import chat_turn
+    from ui.handlers import chat_turn
 
     reply = "The council approved a budget of 12 million dollars [1]."
     fake_pipeline.llm = FakeLLM(reply)
@@ -406,7 +406,7 @@ def test_chat_streams_the_llm_answer_then_shows_it_checked(fake_pipeline: Pipeli
 
 
 def test_chat_follow_up_is_rewritten_and_shown(fake_pipeline: Pipeline) -> None:
-    from ui.app import chat_turn
+    from ui.handlers import chat_turn
 
     fake_pipeline.llm = FakeLLM(
         "The rocket launched from Florida on Tuesday [1].",
@@ -437,7 +437,7 @@ def test_chat_follow_up_is_rewritten_and_shown(fake_pipeline: Pipeline) -> None:
 def test_chat_endpoint_from_the_panel_is_used_and_a_dead_one_falls_back(
     fake_pipeline: Pipeline,
 ) -> None:
-    from ui.app import chat_turn
+    from ui.handlers import chat_turn
 
     url = f"http://127.0.0.1:{closed_port()}/v1"
     s = fake_pipeline.settings.with_(llm_endpoints=(f"lab={url}",))
@@ -454,7 +454,7 @@ def test_chat_endpoint_from_the_panel_is_used_and_a_dead_one_falls_back(
 
 
 def test_chat_refuses_an_endpoint_that_is_not_configured(fake_pipeline: Pipeline) -> None:
-    from ui.app import chat_turn
+    from ui.handlers import chat_turn
 
     fake_pipeline.llm = FakeLLM("not this one [1].")
     panel = {"answer_mode": "LLM", "endpoint": "http://127.0.0.1:9/v1"}

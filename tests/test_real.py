@@ -58,7 +58,7 @@ def test_unknown_model_gives_one_line_error() -> None:
 
 
 def test_ui_handler_in_process(seed_pipeline: Pipeline) -> None:
-    from ui.app import respond
+    from ui.handlers import respond
 
     history, cards, box = respond(seed_pipeline, QUESTION, [])
     assert box == "" and history[-1]["role"] == "assistant"

@@ -118,7 +118,7 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, An
         return Pipeline(s, FakeEmbedder())
 
     monkeypatch.setattr(cli, "pipeline", make)
-    monkeypatch.setattr("ui.app.launch", lambda p, **kw: launches.append({"p": p, **kw}))
+    monkeypatch.setattr("ui.serve.launch", lambda p, **kw: launches.append({"p": p, **kw}))
     monkeypatch.chdir(tmp_path)
     return launches
 
@@ -155,7 +155,7 @@ def test_serve_builds_the_seeds_only_when_there_is_no_index(served: list, tmp_pa
 
 
 def test_an_upload_survives_a_restart_with_sources(served: list, tmp_path: Path) -> None:
-    from ui.app import update_index
+    from ui.handlers import update_index
 
     mine = write_articles(tmp_path / "mine")
     ix = tmp_path / "ix"

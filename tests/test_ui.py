@@ -115,7 +115,7 @@ def _last(gen: Any) -> tuple[Any, ...]:
 
 
 def test_chat_turn_streams_then_answers(fake_pipeline: Pipeline) -> None:
-    from ui.app import THINKING, chat_turn
+    from ui.handlers import THINKING, chat_turn
 
     gen = chat_turn(fake_pipeline, " How long  do cats sleep? ", [], [], {"k": 5})
     history, cards, box, held, _ = next(gen)
@@ -133,14 +133,14 @@ def test_chat_turn_streams_then_answers(fake_pipeline: Pipeline) -> None:
         chat_turn(fake_pipeline, "When did the rocket launch?", history, held)
     )
     assert len(held) == 2 and held[1].message == 3 and 'data-turn="1"' in cards
-    from ui.app import show_turn
+    from ui.handlers import show_turn
 
     assert 'data-turn="0"' in show_turn("0:123", held)
     assert isinstance(show_turn("9:1", held), type(gr.skip()))
 
 
 def test_chat_turn_errors_become_a_visible_message(fake_pipeline: Pipeline) -> None:
-    from ui.app import chat_turn
+    from ui.handlers import chat_turn
 
     history, cards, _, held, _ = _last(
         chat_turn(fake_pipeline, "cats?", [], [], {"date_from": "someday"})
@@ -151,7 +151,7 @@ def test_chat_turn_errors_become_a_visible_message(fake_pipeline: Pipeline) -> N
 
 
 def test_record_vote(fake_pipeline: Pipeline) -> None:
-    from ui.app import record_vote
+    from ui.handlers import record_vote
 
     held = [Turn(fake_pipeline.ask("How long do cats sleep?"), 1)]
     idx = fake_pipeline.settings.index_dir
@@ -165,7 +165,7 @@ def test_record_vote(fake_pipeline: Pipeline) -> None:
 def test_update_index_saves_uploads_safely_and_reports(
     fake_pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    from ui.app import report_markdown, update_index
+    from ui.handlers import report_markdown, update_index
 
     up = tmp_path / "browser" / "Moon landing (draft).md"
     up.parent.mkdir()
@@ -189,7 +189,7 @@ def test_update_index_saves_uploads_safely_and_reports(
 
 
 def test_search_and_respond(fake_pipeline: Pipeline) -> None:
-    from ui.app import respond, search
+    from ui.handlers import respond, search
 
     out = search(fake_pipeline, "rocket launch", 2, {"mode": "hybrid", "answer_mode": "LLM"})
     assert 'id="result-1"' in out and "fused" in out
@@ -210,7 +210,8 @@ def test_parse_auth() -> None:
 
 
 def test_build_app_wires_the_three_tabs(fake_pipeline: Pipeline) -> None:
-    from ui.app import build_app, launch_options
+    from ui.app import build_app
+    from ui.serve import launch_options
 
     app = build_app(fake_pipeline)
     names = {d.api_name for d in app.fns.values()}
@@ -226,7 +227,7 @@ def test_launch_with_auth_asks_for_a_login(
     import urllib.error
     import urllib.request
 
-    from ui.app import launch
+    from ui.serve import launch
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,295 +1,53 @@
-"""App: the Gradio Blocks UI (chat, search, index); `build_app` makes it, `launch` serves it.
+"""App: the Gradio Blocks UI (chat, search, index); `build_app` makes it (ui/serve.py serves it).
 
-The event handlers are module functions taking the pipeline first, so tests call them without a
-server; `build_app` only lays out the components and wires them to the handlers.
+The event handlers are in ui/handlers.py; `build_app` only lays out the components and wires
+them to the handlers.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from rag import follow, generation, serving
+from rag import follow, generation
 from rag.config import MODES
-from rag.errors import IndexMissingError, InputError, RagError
+from rag.errors import RagError
 from rag.pipeline import Pipeline
-from rag.query import Query
-from rag.serving import parse_auth
-from rag.sources import Note
-from rag.types import Answer, Article, BuildReport
 
 from . import story, uploads
-from .assets import CSS, JS
+from .handlers import (
+    PROGRESS,
+    _corpus,
+    _examples,
+    _outlets,
+    _status,
+    chat_turn,
+    record_vote,
+    report_markdown,
+    respond,
+    search,
+    set_refresh,
+    show_turn,
+    sources_panel,
+    update_index,
+)
 from .render import (
     EMPTY_CARDS,
-    SEARCHING,
     articles_html,
-    cards_html,
-    chat_message,
-    esc,
-    example_questions,
-    export_markdown,
-    search_html,
-    status_html,
     user_message,
 )
-from .session import ANSWER_MODES, Turn, append_feedback, feedback_record, turn_at
-from .sources_view import REFRESH_CHOICES, Schedule, sources_html
+from .session import ANSWER_MODES, Turn
+from .sources_view import REFRESH_CHOICES
 
 PLACEHOLDER = (
     "**Ask a question about the articles.**\n\n"
     "Each answer cites its passages as [n]: click one to see it, highlighted, beside the chat."
 )
-THINKING = "_Searching the articles…_"
-EXPORT_DIR = Path(tempfile.gettempdir()) / "rag-news-exports"
-PROGRESS = gr.Progress()  # the default that makes Gradio pass a progress tracker
 UPLOAD_TYPES = sorted({*uploads.EXTENSIONS, ".gz"})  # the browser's picker matches ".gz" only
-Progress = Callable[..., Any]
 TICK = 3.0  # seconds between checks of an open Index tab for a refresh done in the background
-IDLE_POLL = 0.05  # seconds between an idle server's looks for work (see `idle_gently`)
-
-
-# --- chat --------------------------------------------------------------------------------------
-
-
-def respond(
-    pipeline: Pipeline, message: str, history: list[dict[str, Any]]
-) -> tuple[list, str, str]:
-    """One chat turn without a session (the `/ask` API): (history, passage cards, "")."""
-    try:
-        answer = pipeline.ask(message)
-    except RagError as e:
-        raise gr.Error(str(e)) from None
-    turn = sum(1 for m in history if m.get("role") == "assistant")
-    history = [
-        *history,
-        {"role": "user", "content": user_message(message)},
-        {"role": "assistant", "content": chat_message(answer, turn)},
-    ]
-    return history, cards_html(answer, turn), ""
-
-
-def answer_stream(
-    pipeline: Pipeline, question: str, request: Query, held: Sequence[Turn] = ()
-) -> Iterator[str | Answer]:
-    """The answer as it is written: the text so far (str) while an LLM writes, then the
-    checked `Answer`. Earlier turns let a follow-up ("and when was that?") stand alone."""
-    history = [(t.answer.question, t.answer.text) for t in held]
-    text = ""
-    for part in pipeline.ask_stream(question, request, history=history):
-        if isinstance(part, Answer):
-            yield part
-        else:
-            text += part
-            yield text
-
-
-def chat_turn(
-    pipeline: Pipeline,
-    message: str,
-    history: list[dict[str, Any]],
-    held: list[Turn],
-    panel: Mapping[str, Any] | None = None,
-) -> Iterator[tuple[Any, ...]]:
-    """One chat turn, streamed: yields (history, cards, question box, turns, export button).
-
-    `panel`: the settings panel's raw values by `Query` field name. A `RagError` becomes the
-    answer's text (marked ⚠), so the conversation stays whole.
-    """
-    q = " ".join((message or "").split())
-    if not q:
-        yield gr.skip(), gr.skip(), "", gr.skip(), gr.skip()
-        return
-    history = [
-        *history,
-        {"role": "user", "content": user_message(q)},
-        {"role": "assistant", "content": THINKING},
-    ]
-    yield history, SEARCHING, "", held, gr.skip()
-    t = len(held)
-    answer: Answer | None = None
-    try:
-        for part in answer_stream(pipeline, q, Query.from_panel(panel or {}), held):
-            if isinstance(part, Answer):
-                answer = part
-            else:  # the LLM's answer so far; its citations are checked when it is complete
-                partial = {"role": "assistant", "content": user_message(part) + " ▍"}
-                history = [*history[:-1], partial]  # a new list: each yield is a snapshot
-                yield history, gr.skip(), "", held, gr.skip()
-        if answer is None:
-            raise InputError("no answer came back; try again")
-    except RagError as e:
-        history = [*history[:-1], {"role": "assistant", "content": f"⚠ {user_message(str(e))}"}]
-        yield history, EMPTY_CARDS, "", held, gr.skip()
-        return
-    history = [*history[:-1], {"role": "assistant", "content": chat_message(answer, t)}]
-    held = [*held, Turn(answer, len(history) - 1)]
-    download = gr.DownloadButton(value=export_file([x.answer for x in held]), interactive=True)
-    yield history, cards_html(answer, t), "", held, download
-
-
-def show_turn(value: str, held: Sequence[Turn]) -> Any:
-    """The passage cards of turn `value` ("<turn>:<nonce>", set by the page's script)."""
-    try:
-        t = int(value.split(":")[0])
-    except ValueError:
-        return gr.skip()
-    return cards_html(held[t].answer, t) if 0 <= t < len(held) else gr.skip()
-
-
-def record_vote(index_dir: Path, held: Sequence[Turn], message: int, liked: Any) -> str:
-    """Append a thumbs up/down on chat message `message` to the feedback file; a short note."""
-    turn = turn_at(held, message)
-    if turn is None:
-        return ""
-    if liked in (True, "Like"):
-        vote = "up"
-    elif liked in (False, "Dislike"):
-        vote = "down"
-    else:  # a vote taken back
-        return ""
-    append_feedback(index_dir, feedback_record(turn.answer, vote))
-    return f"Thanks: your vote ({'helpful' if vote == 'up' else 'not helpful'}) was saved."
-
-
-def export_file(answers: Sequence[Answer]) -> str:
-    """Write the conversation as Markdown to a fresh temporary file; returns its path."""
-    folder = EXPORT_DIR / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "conversation.md"
-    when = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    path.write_text(export_markdown(answers, when), encoding="utf-8")
-    return str(path)
-
-
-def search(pipeline: Pipeline, query: str, n: float, panel: Mapping[str, Any]) -> str:
-    """The Search tab: ranked passages with their scores, as HTML (the panel's retrieval
-    choices apply; its answer choices do not)."""
-    wanted = {f: v for f, v in panel.items() if f not in ("answer_mode", "endpoint")}
-    request = Query.from_panel({**wanted, "k": n})
-    return search_html(" ".join(query.split()), pipeline.search(query, request))
-
-
-# --- index -------------------------------------------------------------------------------------
-
-
-def report_markdown(
-    r: BuildReport, saved: Sequence[Path] = (), problems: Sequence[str] = ()
-) -> str:
-    """What an update did, for the Index tab."""
-    lines = [
-        f"**Index updated** in {r.seconds:.1f} s: {r.added} added, {r.changed} changed, "
-        f"{r.removed} removed, {r.unchanged} unchanged; {r.articles} articles, {r.chunks} "
-        f"passages ({r.embedded} embedded, {r.reused} reused)."
-    ]
-    if saved:
-        lines.append(f"\nSaved {len(saved)} uploaded file(s).")
-    for p in problems:
-        lines.append(f"\n- Not added: {user_message(p)}")
-    for s in r.skipped[:20]:
-        word = "Note on" if isinstance(s, Note) else "Skipped"
-        lines.append(f"\n- {word} {user_message(Path(s.path).name)}: {user_message(s.reason)}")
-    return "\n".join(lines)
-
-
-def update_index(
-    pipeline: Pipeline, paths: Sequence[str] | None, progress: Progress
-) -> tuple[BuildReport, list[Path], list[str]]:
-    """Save uploaded files under safe names, then update the index from its sources plus the
-    uploads folder (a first build when there is no index): (report, saved, problems)."""
-    idx = Path(pipeline.settings.index_dir)
-    folder = idx / uploads.UPLOADS
-    progress(0, desc="Reading articles")
-    saved: list[Path] = []
-    problems: list[str] = []
-    for raw in paths or []:
-        src = Path(raw)
-        try:  # the browser's file name is only read for its extension and stem
-            saved.append(uploads.save(src, src.name, folder))
-        except RagError as e:
-            problems.append(str(e))
-        except OSError as e:
-            problems.append(f"{src.name}: {e.strerror or e}")
-    try:
-        pipeline.status()
-        fresh = False
-    except IndexMissingError:
-        fresh = True
-    sources = follow.listed(idx)  # what `rag index update` refreshes (rag/follow.py)
-    if folder.is_dir() and any(folder.iterdir()) and str(folder) not in sources:
-        sources.append(str(folder))
-    if not sources:
-        raise InputError("nothing to index: upload article files first")
-
-    def tick(stage: str, done: int, total: int) -> None:
-        progress((done, total), desc=f"{stage}: {done}/{total} passages", unit="passages")
-
-    if fresh:
-        r = pipeline.build(sources, on_progress=tick)
-    else:
-        r = pipeline.update(sources, on_progress=tick)
-    progress(1.0, desc="Switched to the new index")
-    return r, saved, problems
-
-
-# --- the app -----------------------------------------------------------------------------------
-
-
-def _corpus(pipeline: Pipeline) -> list[tuple[Article, int]]:
-    try:
-        return pipeline.articles()
-    except RagError:
-        return []
-
-
-def _examples(articles: Sequence[tuple[Article, int]]) -> list[dict[str, str]]:
-    pairs = example_questions(a for a, _ in articles)
-    return [{"text": q, "display_text": label} for label, q in pairs]
-
-
-def _outlets(articles: Sequence[tuple[Article, int]]) -> list[str]:
-    return sorted({a.source for a, _ in articles if a.source})
-
-
-def _status(pipeline: Pipeline) -> str:
-    try:
-        gen, manifest, size = pipeline.status()
-    except RagError as e:
-        return f'<div class="cards empty" id="index-status">{esc(str(e))}</div>'
-    return status_html(gen, manifest, size)
-
-
-def schedule(refresher: follow.Refresher) -> Schedule:
-    last = refresher.last
-    return Schedule(
-        refresher.every, refresher.next_at, last.line if last else "", refresher.running
-    )
-
-
-def sources_panel(index_dir: Path, refresher: follow.Refresher) -> str:
-    """The Index tab's sources table: each source's last fetch, and the refresh schedule."""
-    try:
-        rows = follow.table(index_dir)
-    except RagError as e:
-        return f'<div class="cards empty" id="sources-table">{esc(str(e))}</div>'
-    return sources_html(rows, schedule(refresher))
-
-
-def set_refresh(index_dir: Path, refresher: follow.Refresher, value: str | None) -> str:
-    """The Index tab's refresh setting: "15m", "1h", "off"... -> the sources table."""
-    try:
-        refresher.set_every(follow.parse_every(value))
-    except RagError as e:
-        raise gr.Error(str(e)) from None
-    return sources_panel(index_dir, refresher)
 
 
 def build_app(
@@ -574,68 +332,3 @@ def build_app(
             concurrency_id="index",
         )
     return app
-
-
-# --- serving -----------------------------------------------------------------------------------
-
-
-def launch_options() -> dict[str, Any]:
-    """The `launch()` arguments that style the page and wire the citation links."""
-    return {"css": CSS + story.CSS, "js": story.with_script(JS), "max_file_size": uploads.MAX_BYTES}
-
-
-def launch(
-    pipeline: Pipeline,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    auth: str | tuple[str, str] | None = None,
-    read_only: bool | None = None,
-    refresh: float | None = None,
-    refresh_at_once: bool = False,
-    **kwargs: Any,
-) -> gr.Blocks:
-    """Serve the app (blocking unless `prevent_thread_lock=True`); returns it.
-
-    `auth` ("user:password", else the environment's RAG_AUTH) asks for a login first. Serving
-    beyond loopback needs a login; `read_only` (default: when others may connect without one)
-    leaves out uploads, updates and removals, in the page and in the API. `refresh`: update
-    from the sources list every so many seconds in the background (`refresh_at_once`: the
-    first time now); the chat answers from the live index and switches when a new one is in.
-    """
-    login = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
-    if read_only is None:
-        read_only = serving.read_only(host, login)
-    if read_only and not serving.loopback(host):
-        print(
-            f"serving {host} read-only: the index cannot be changed from the app", file=sys.stderr
-        )
-    refresher = follow.Refresher(pipeline.update, refresh, at_once=refresh_at_once)
-    app = build_app(pipeline, read_only=read_only, refresher=refresher)
-    app.refresher = refresher  # type: ignore[attr-defined]  # for whoever stops it
-    if refresh:
-        refresher.start()
-    idle_gently(app)
-    try:
-        app.launch(server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs})
-    except OSError as e:
-        raise InputError(
-            f"cannot listen on {host}:{port} ({_first_line(e)}); is another server using it? "
-            "pass --port N"
-        ) from None
-    return app
-
-
-def idle_gently(app: gr.Blocks, every: float = IDLE_POLL) -> None:
-    """Make Gradio's queue look for work every `every` seconds when idle, not every 1 ms (its
-    Linux default: 5-8 % of a core for an idle server; bench/refresh.py). A request then waits
-    at most `every` longer to start."""
-    queue = getattr(app, "_queue", None)
-    if queue is not None and hasattr(queue, "sleep_when_free"):
-        queue.sleep_when_free = max(queue.sleep_when_free, every)
-        queue.progress_update_sleep_when_free = max(
-            getattr(queue, "progress_update_sleep_when_free", 0.0), 5 * every
-        )
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]

@@ -1,0 +1,83 @@
+"""Serve: launching the app (`launch`), with the page's CSS/JS, the login, read-only beyond
+loopback, a port already in use said in a line, and an idle queue that polls gently."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import gradio as gr
+
+from rag import follow, serving
+from rag.errors import InputError
+from rag.pipeline import Pipeline
+from rag.serving import parse_auth
+
+from . import story, uploads
+from .app import build_app
+from .assets import CSS, JS
+
+IDLE_POLL = 0.05  # seconds between an idle server's looks for work (see `idle_gently`)
+
+
+def launch_options() -> dict[str, Any]:
+    """The `launch()` arguments that style the page and wire the citation links."""
+    return {"css": CSS + story.CSS, "js": story.with_script(JS), "max_file_size": uploads.MAX_BYTES}
+
+
+def launch(
+    pipeline: Pipeline,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: str | tuple[str, str] | None = None,
+    read_only: bool | None = None,
+    refresh: float | None = None,
+    refresh_at_once: bool = False,
+    **kwargs: Any,
+) -> gr.Blocks:
+    """Serve the app (blocking unless `prevent_thread_lock=True`); returns it.
+
+    `auth` ("user:password", else the environment's RAG_AUTH) asks for a login first. Serving
+    beyond loopback needs a login; `read_only` (default: when others may connect without one)
+    leaves out uploads, updates and removals, in the page and in the API. `refresh`: update
+    from the sources list every so many seconds in the background (`refresh_at_once`: the
+    first time now); the chat answers from the live index and switches when a new one is in.
+    """
+    login = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
+    if read_only is None:
+        read_only = serving.read_only(host, login)
+    if read_only and not serving.loopback(host):
+        print(
+            f"serving {host} read-only: the index cannot be changed from the app", file=sys.stderr
+        )
+    refresher = follow.Refresher(pipeline.update, refresh, at_once=refresh_at_once)
+    app = build_app(pipeline, read_only=read_only, refresher=refresher)
+    app.refresher = refresher  # type: ignore[attr-defined]  # for whoever stops it
+    if refresh:
+        refresher.start()
+    idle_gently(app)
+    try:
+        app.launch(server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs})
+    except OSError as e:
+        raise InputError(
+            f"cannot listen on {host}:{port} ({_first_line(e)}); is another server using it? "
+            "pass --port N"
+        ) from None
+    return app
+
+
+def idle_gently(app: gr.Blocks, every: float = IDLE_POLL) -> None:
+    """Make Gradio's queue look for work every `every` seconds when idle, not every 1 ms (its
+    Linux default: 5-8 % of a core for an idle server; bench/refresh.py). A request then waits
+    at most `every` longer to start."""
+    queue = getattr(app, "_queue", None)
+    if queue is not None and hasattr(queue, "sleep_when_free"):
+        queue.sleep_when_free = max(queue.sleep_when_free, every)
+        queue.progress_update_sleep_when_free = max(
+            getattr(queue, "progress_update_sleep_when_free", 0.0), 5 * every
+        )
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
