@@ -77,6 +77,7 @@ class Settings:
     min_support: float = 0.55
     # an article's text is cut at this many characters, with a note (rag/sources.py)
     max_article_chars: int = 1_000_000
+    disagree_passages: int = 5  # passages whose cited sentences are compared (rag/disagree.py)
     # fetching feeds and pages by URL (rag/fetch.py `Limits`)
     fetch_timeout: float = 10.0  # seconds for a whole response
     fetch_max_bytes: int = 5 * 2**20  # a larger feed or page is refused

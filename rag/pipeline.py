@@ -49,6 +49,11 @@ class Pipeline:
         return self._embedder
 
     @property
+    def reranker(self) -> Any:
+        """The configured cross-encoder (None when off): `Reader.reranker`."""
+        return self.reader.reranker
+
+    @property
     def llm(self) -> LLM:
         """The default LLM (made on first use; LLMError when none is configured)."""
         return self.endpoints.get()

@@ -189,7 +189,7 @@ class Reader:
         """The answer with its disagreements, the date it is as of, and its hits' stories."""
         refs = stories.refs(loaded.path, loaded.store, [h.article.doc_id for h in answer.hits])
         of = {r.doc_id: r.story for r in refs}
-        answer = disagree.attach(answer, getattr(s, "disagree_passages", 5), of)
+        answer = disagree.attach(answer, s.disagree_passages, of)
         cited = [c.hit.article.published for c in answer.citations if c.hit.article.published]
         as_of = max(cited, default=None)
         return replace(answer, as_of=None if answer.refused else as_of, stories=refs)

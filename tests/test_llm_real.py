@@ -197,4 +197,7 @@ def test_cli_ask_and_eval_through_the_server(server: str, seed_index: Path, tmp_
     report = json.loads(out.read_text())
     assert "questions" not in report  # figures only
     assert report["n_answers"] == 2 and report["n_generated"] + report["n_refused"] >= 1
-    assert report["ttft_p50_ms"] > 0 and "citation_precision" in report
+    # the gate may refuse before the model is asked (one passage per article in eval)
+    assert (
+        report["ttft_p50_ms"] > 0 or report["n_generated"] == 0
+    ) and "citation_precision" in report

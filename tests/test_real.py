@@ -69,7 +69,8 @@ def test_ui_handler_in_process(seed_pipeline: Pipeline) -> None:
 def test_real_server_answers_through_gradio_client(seed_pipeline: Pipeline) -> None:
     from gradio_client import Client
 
-    from ui.app import CSS, build_app
+    from ui.app import build_app
+    from ui.assets import CSS
 
     app = build_app(seed_pipeline)
     port = free_port()
