@@ -34,11 +34,11 @@ CACHE = "backend.json"
 KEEP = 8  # machines remembered per export folder (an index on a shared disk)
 
 _WORDS = (
-    "the minister said on monday that talks with european leaders would resume next week "
-    "after the ceasefire agreement was signed in geneva by both delegations while analysts "
-    "warned that prices for energy and food could rise again as the central bank kept its "
-    "interest rate unchanged and the council approved a budget for schools hospitals roads "
-    "engineers reported the launch went well and the crew will dock with the station friday"
+    "the gardener said on saturday that the apple trees in the orchard would be pruned in the "
+    "spring after the frost had passed and the bees returned to the hives while the baker "
+    "warned that flour and butter could cost more as the mill kept its old stones turning and "
+    "the club approved a fund for benches paths lamps and a pond where children sail boats "
+    "painters reported the mural went well and the choir will sing at the fair on sunday"
 ).split()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,13 +82,9 @@ def echo_skip(item: Skipped) -> None:
     click.echo(f"{word} {item.path}: {item.reason}", err=True)
 
 
-def tally(skipped: Sequence[Skipped]) -> str:
+def report_line(r: BuildReport) -> str:
     from .sources import tally
 
-    return tally(skipped)
-
-
-def report_line(r: BuildReport) -> str:
     return (
         f"read {r.read} articles, {tally(r.skipped)}, {r.duplicates} exact duplicates; "
         f"indexed {r.articles} articles as {r.chunks} chunks "

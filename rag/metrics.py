@@ -31,7 +31,7 @@ def normalize_answer(s: str) -> str:
     >>> normalize_answer("The  Cat!")
     'cat'
     >>> normalize_answer("“Blue Harbour”")
-    'squid game'
+    'blue harbour'
     """
     s = "".join(ch for ch in s.lower() if not _is_punct(ch))
     s = _ARTICLES.sub(" ", s)

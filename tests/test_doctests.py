@@ -18,6 +18,7 @@ MODULES = [
     "rag.follow",
     "rag.index",
     "rag.jsonl",
+    "rag.metrics",
     "rag.keyword",
     "rag.pages",
     "rag.phrase",
