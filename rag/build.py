@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-from . import chunk, dedup, follow, index, sources, store, stories
+from . import chunk, dedup, follow, index, sources, store, stories, tune
 from .config import Settings
 from .digest import text_key
 from .embed import Embedder
@@ -117,13 +117,7 @@ class Indexer:
         wanted = {str(k) for k in keys}
         started = time.perf_counter()
         with index.locked(self.settings.index_dir):
-            gen = index.current(self.settings.index_dir)
-            m = index.read_manifest(gen)
-            st = store.Store(gen / index.STORE)
-            try:
-                articles = st.articles()
-            finally:
-                st.close()
+            m, articles = self.live()
 
             def hit(a: Article) -> bool:
                 return a.doc_id in wanted or a.path in wanted or a.path.split(":")[0] in wanted
@@ -140,6 +134,25 @@ class Indexer:
             excluded = tuple(sorted({*m.excluded, *gone}))
             plan = Plan(kept, list(m.sources), excluded, read=len(kept), started=started)
             return self._write(plan, progress=False, on_progress=None)
+
+    def rewrite(
+        self, *, progress: bool = False, on_progress: Progress | None = None
+    ) -> BuildReport:
+        """The live generation's articles again, embedded with the configured model (after
+        `rag index tune`); nothing is read from the sources."""
+        with index.locked(self.settings.index_dir):
+            m, articles = self.live()
+            plan = Plan(articles, list(m.sources), m.excluded, read=len(articles))
+            return self._write(plan, progress, on_progress)
+
+    def live(self) -> tuple[Manifest, list[Article]]:
+        """The live generation's manifest and articles."""
+        gen = index.current(self.settings.index_dir)
+        st = store.Store(gen / index.STORE)
+        try:
+            return index.read_manifest(gen), st.articles()
+        finally:
+            st.close()
 
     def rollback(self) -> tuple[str, str]:
         """Switch back to the generation before the live one: (from, to) names."""
@@ -283,9 +296,12 @@ class Indexer:
             ]
         ).save(partial / index.KEYWORDS)
         hashes = {a.doc_id: a.content_hash for a in articles}
+        tuned_from, model_digest = tune.origin(s.model)
         manifest = Manifest(
             format_version=index.FORMAT_VERSION,
             model=s.model,
+            tuned_from=tuned_from,
+            model_digest=model_digest,
             dim=int(vectors.shape[1]),
             chunk_size=s.chunk_size,
             chunk_overlap=s.chunk_overlap,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import cli_eval, cli_follow, cli_story
+from . import cli_eval, cli_follow, cli_story, cli_tune
 from .cli_common import (
     DEFAULT_SOURCES,
     Group,
@@ -359,6 +359,7 @@ def _outlet(a: Any) -> str:
 for command in (cli_eval.eval_cmd, cli_eval.gate_group, cli_eval.llm_group, cli_story.story_cmd):
     main.add_command(command)
 index_group.add_command(cli_follow.sources_group)
+index_group.add_command(cli_tune.tune_cmd)
 
 
 if __name__ == "__main__":

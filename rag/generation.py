@@ -268,6 +268,7 @@ def _generations(index_dir: Path) -> list[str]:
 
 _TYPES = {"model": str, "dim": int, "chunk_size": int, "chunk_overlap": int, "articles": int}
 _TYPES.update(chunks=int, built_at=str, index_type=str, index_params=dict, hashes=dict, files=dict)
+_TYPES.update(tuned_from=str, model_digest=str)
 
 
 def read_manifest(gen: Path) -> Manifest:

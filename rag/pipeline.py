@@ -8,11 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import index, tune
 from .build import Indexer
 from .config import Settings
 from .embed import Embedder
 from .embed import load as load_embedder
 from .endpoints import Endpoints
+from .errors import RagError
 from .generate import History
 from .llm import LLM
 from .query import Query
@@ -35,6 +37,7 @@ class Pipeline:
     def __init__(
         self, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None
     ) -> None:
+        settings = tune.follow(settings, _live_manifest(settings.index_dir))
         self.settings = settings
         self._embedder = embedder
         self.endpoints = Endpoints(settings, llm)
@@ -79,6 +82,15 @@ class Pipeline:
 
     def rollback(self) -> tuple[str, str]:
         return self.indexer.rollback()
+
+    def tune(self, **options: Any) -> tuple[tune.TuneReport, BuildReport]:
+        """Fine-tune the model on the live index's articles (`rag.tune.tune`, options passed
+        on), then embed the index again with it; later pipelines use it (`tune.follow`)."""
+        progress = bool(options.get("progress"))
+        articles = self.indexer.live()[1]
+        report = tune.tune(self.settings, articles, **options)
+        tuned = Pipeline(self.settings.with_(model=report.model))
+        return report, tuned.indexer.rewrite(progress=progress)
 
     def stale(self, paths: Iterable[str | Path]) -> bool:
         return self.indexer.stale(paths)
@@ -133,6 +145,15 @@ class Pipeline:
 
     def status(self) -> tuple[Path, Manifest, int]:
         return self.reader.status()
+
+
+def _live_manifest(index_dir: Path) -> Manifest | None:
+    """The live generation's manifest, or None when there is none (or it cannot be read:
+    loading says why)."""
+    try:
+        return index.read_manifest(index.current(index_dir))
+    except RagError:
+        return None
 
 
 def _with_llm(request: Query | None, llm: bool | None) -> Query:

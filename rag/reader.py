@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import disagree, index, store, stories, when
+from . import disagree, index, store, stories, tune, when
 from .answer import REFUSAL, extractive
 from .config import Settings
 from .embed import CrossEncoderReranker, Embedder, Reranker
@@ -108,6 +108,7 @@ class Reader:
         gen = index.current(s.index_dir)
         manifest = index.read_manifest(gen)
         index.check_model(manifest, s.model, s.index_dir)
+        tune.check_digest(manifest)
         st = store.Store(gen / index.STORE)
         try:
             vectors = index.VectorIndex.load(gen / index.VECTORS, manifest.chunks, manifest.dim)

@@ -130,6 +130,8 @@ class Manifest:
     excluded: tuple[str, ...] = ()  # doc_ids removed by hand: updates keep them out
     backend: str = ""  # the embedding runtime that wrote the vectors: torch, onnx, onnx-int8
     backend_reason: str = ""  # why `auto` chose it, in a line
+    tuned_from: str = ""  # `model` is a folder `rag index tune` wrote from this model ("": not)
+    model_digest: str = ""  # SHA-256 over the tuned model's files (rag/tune.py)
 
 
 @dataclass(frozen=True)
