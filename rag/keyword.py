@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import Stemmer
 
 from .errors import IndexCorruptError
 from .generation import REBUILD
+from .text import STOP
 
 _stemmer = Stemmer.Stemmer("english")
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -23,6 +26,20 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
         list(texts), stopwords="en", stemmer=_stemmer, return_ids=False, show_progress=False
     )
     return [list(t) for t in out]  # type: ignore[union-attr]
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed words of `text` in order, stop words (rag.text's) dropped, as BM25 sees them.
+
+    >>> stems("The ferries sailed at dawn")
+    ['ferri', 'sail', 'dawn']
+    """
+    return _stemmer.stemWords(
+        [w for w in (m.lower() for m in _WORD.findall(text)) if w not in STOP]
+    )
 
 
 class KeywordIndex:
@@ -62,6 +79,17 @@ class KeywordIndex:
                 f"{folder}: the keyword index is damaged ({problem}); {REBUILD}"
             )
         return cls(bm25)
+
+    def idf(self, terms: set[str]) -> dict[str, float]:
+        """BM25's (Lucene) inverse document frequency of each stemmed term; unseen terms get
+        the highest, log(1 + (N + 0.5) / 0.5)."""
+        n, indptr, vocab = len(self), self.bm25.scores["indptr"], self.bm25.vocab_dict
+        out = {}
+        for t in terms:
+            i = vocab.get(t)
+            df = int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0
+            out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return out
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query`; all zeros when no query word is indexed

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
+from . import rescore
 from .config import Settings
 from .embed import Reranker
 from .index import VectorIndex
 from .keyword import KeywordIndex
+from .rescore import Rescorer
 from .store import Store
 from .types import Hit
 
@@ -28,6 +31,12 @@ class Retriever:
         self.vectors = vectors
         self.keywords = keywords
         self.reranker = reranker
+        self.rescorers: dict[str, Rescorer] = {}
+        # article row -> its first chunk id and chunk count (chunks are stored article by article)
+        rows, first, count = np.unique(store.chunk_article, return_index=True, return_counts=True)
+        self._first = np.zeros(len(store.article_day), np.int64)
+        self._count = np.zeros(len(store.article_day), np.int64)
+        self._first[rows], self._count[rows] = first, count
 
     def allowed(self, s: Settings) -> np.ndarray | None:
         """Mask over chunk ids that pass the date and outlet filters (None = no filter)."""
@@ -87,15 +96,16 @@ class Retriever:
             self._recency(fused, s)
         ranked = sorted(fused, key=lambda c: -fused[c])
         group_of = lambda c: int(self.store.chunk_article[c])  # noqa: E731
+        known = dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
         if self.reranker is not None:  # reorder the best candidates by the cross-encoder
             pool = diverse(ranked, group_of, s.rerank_pool, s.per_article)
             texts = [f"{a.title}\n{c.text}" for c, a in self.store.chunks(pool)]
             order = np.argsort(-self.reranker.score(query, texts), kind="stable")
             ranked = [pool[int(i)] for i in order]
+        elif s.rescore != "off":  # reorder the best articles by their sentences' evidence
+            ranked = self._rescore(query, qvec, ranked, fused, (dense_rank, kw_rank), known, s)
         chosen = diverse(ranked, group_of, s.k, s.per_article)
-        sims = self._similarity(
-            qvec, chosen, dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
-        )
+        sims = self._similarity(qvec, chosen, known)
         hits = []
         for rank, (chunk, article) in enumerate(self.store.chunks(chosen), 1):
             hits.append(
@@ -111,6 +121,53 @@ class Retriever:
                 )
             )
         return hits
+
+    def _rescore(
+        self,
+        query: str,
+        qvec: np.ndarray,
+        ranked: list[int],
+        fused: dict[int, float],
+        ranks: tuple[dict[int, int], dict[int, int]],
+        known: dict[int, float],
+        s: Settings,
+    ) -> list[int]:
+        """`ranked` with the chunks of its first `rescore.ARTICLES` articles reordered by the
+        rescoring model (rag/rescore.py), article by article."""
+        if s.rescore not in self.rescorers:
+            self.rescorers[s.rescore] = Rescorer.load(Path(s.rescore) if s.rescore else None)
+        group_of = lambda c: int(self.store.chunk_article[c])  # noqa: E731
+        groups: dict[int, list[int]] = {}
+        for c in diverse(ranked, group_of, rescore.POOL, s.per_article):
+            groups.setdefault(group_of(c), []).append(c)
+        chosen = list(groups.items())[: rescore.ARTICLES]
+        if len(chosen) < 2:
+            return ranked
+        ids = [c for _, g in chosen for c in g]
+        rows = {ch.id: (ch, a) for ch, a in self.store.chunks(ids)}
+        sims = self._similarity(qvec, ids, known)
+        firsts = [int(self._first[row]) for row, _ in chosen]
+        leads = self.vectors.vectors(firsts) @ qvec.ravel()
+        dense, kw = ranks
+        cands = [
+            rescore.Candidate(
+                article=rows[g[0]][1],
+                chunks=tuple(rows[c][0] for c in g),
+                score=fused[g[0]],
+                similarity=max(sims[c] for c in g),
+                dense_rank=min((dense[c] for c in g if c in dense), default=None),
+                keyword_rank=min((kw[c] for c in g if c in kw), default=None),
+                lead_similarity=float(lead),
+                n_chunks=int(self._count[row]),
+            )
+            for (row, g), lead in zip(chosen, leads, strict=True)
+        ]
+        days = self.store.article_day
+        ref = s.as_of.toordinal() if s.as_of else int(days.max())
+        x = rescore.features(query, cands, self.keywords.idf, ref)
+        front = [c for i in self.rescorers[s.rescore].order(x) for c in chosen[i][1]]
+        moved = set(ids)
+        return front + [c for c in ranked if c not in moved]
 
     def _recency(self, fused: dict[int, float], s: Settings) -> None:
         """Scale scores down with article age before the as-of date (newest article if none):
