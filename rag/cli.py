@@ -226,7 +226,7 @@ def ask(question: str, as_json: bool, use_llm: bool, **opts: Any) -> None:
     if answer.confidence is not None:
         click.echo(f"confidence the articles answer this: {round(100 * answer.confidence)} %")
     if answer.as_of:
-        click.echo(f"as of {answer.as_of} (the newest cited article)")
+        click.echo(f"As of {answer.as_of} (the newest cited article)")
     click.echo()
     cited = {c.n for c in answer.citations}
     for h in answer.hits:

@@ -170,15 +170,26 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "citations": citations,
         "passages": [hit_json(h) for h in answer.hits],
         "as_of": answer.as_of.isoformat() if answer.as_of else None,
-        "disagreements": [
-            {
-                "about": d.about,
-                "sides": [{"value": s.value, "citations": list(s.citations)} for s in d.sides],
-            }
-            for d in answer.disagreements
-        ],
+        "disagreements": disagreements_json(answer),
         "stories": [
             {"doc_id": r.doc_id, "story": r.story, "articles": r.articles, "outlets": r.outlets}
             for r in answer.stories
         ],
     }
+
+
+def disagreements_json(answer: Answer) -> list[dict[str, Any]]:
+    """The answer's disagreements, each side newest first with its date ("YYYY-MM-DD", None
+    when undated): `[{"about": str, "sides": [{"value", "citations", "date"}]}]`."""
+    from .disagree import newest_first, side_dates  # numpy: not for `rag --help`
+
+    dates = {h.rank: h.article.published for h in answer.hits}
+    out = []
+    for d in answer.disagreements:
+        d = newest_first(d, dates)
+        sides = [
+            {"value": s.value, "citations": list(s.citations), "date": x.isoformat() if x else None}
+            for s, x in zip(d.sides, side_dates(d, dates), strict=True)
+        ]
+        out.append({"about": d.about, "sides": sides})
+    return out

@@ -39,6 +39,7 @@ _ABOUT = {
     "percent": "the percentage",
     "year": "the year",
     "date": "the date",
+    "weekday": "the day",
     "place": "the place",
     "name": "the name",
 }
@@ -156,6 +157,11 @@ def _when(vals: Sequence[Value], published: date | None) -> tuple[set[str], set[
     return years, {v.key[:2] for v in vals if v.kind == "date"}
 
 
+def _weeks_apart(a: date | None, b: date | None) -> bool:
+    """Articles published a week or more apart: the weekdays they name are of other weeks."""
+    return a is not None and b is not None and abs((a - b).days) >= 7
+
+
 def _gives(c: Claim, v: Value, own: Sequence[Value]) -> bool:
     """`c` also states `v` (its sentence; for a place or name, its passage too)."""
     if any(same(v, w) for w in own):
@@ -209,10 +215,13 @@ def find(claims: Sequence[Claim], cited: int | None = None) -> list[tuple[Disagr
             years_too = not (
                 any(v.kind != "year" for v in vi) and any(v.kind != "year" for v in vj)
             )
+            weeks = _weeks_apart(ci.published, cj.published)  # "on Monday": of other weeks
             for a, x in enumerate(ni):
                 for b, y in enumerate(nj):
                     kind = x.value.kind
                     if periods and kind not in ("year", "date") or kind == "year" and not years_too:
+                        continue
+                    if kind == "weekday" and weeks:
                         continue
                     if not _about_same(x, y, overlap):
                         continue

@@ -17,18 +17,63 @@ from .compare import Claim, find, ordinal
 from .text import sentences
 from .types import Answer, Citation, Disagreement, Hit
 
-__all__ = ["Claim", "attach", "check_sides", "find", "say", "stated"]
+__all__ = [
+    "Claim",
+    "attach",
+    "check_sides",
+    "find",
+    "latest",
+    "newest_first",
+    "say",
+    "side_dates",
+    "stated",
+]
 
 
-def say(d: Disagreement, dates: dict[int, date | None]) -> str:
+def side_dates(d: Disagreement, dates: Mapping[int, date | None]) -> tuple[date | None, ...]:
+    """Each side's date: the newest of its citations' articles (`dates`: citation number ->
+    its article's date), None when all are undated."""
+    return tuple(
+        max((x for n in s.citations if (x := dates.get(n))), default=None) for s in d.sides
+    )
+
+
+def newest_first(d: Disagreement, dates: Mapping[int, date | None]) -> Disagreement:
+    """`d` with its sides newest first (undated last; sides of one date keep their order)."""
+    when = side_dates(d, dates)
+    order = sorted(range(len(d.sides)), key=lambda k: -ordinal(when[k]))
+    return replace(d, sides=tuple(d.sides[k] for k in order))
+
+
+def latest(d: Disagreement, dates: Mapping[int, date | None]) -> frozenset[int]:
+    """The citations of the newest article among `d`'s sides when its side is newer than every
+    other side ("the latest"); empty when no side is.
+
+    >>> from rag.types import Side
+    >>> sides = (Side("45", (3, 2)), Side("30", (1,)))
+    >>> sorted(latest(Disagreement("the toll", sides), {1: date(2024, 5, 1), 2: date(2024, 5, 2),
+    ...                                                 3: date(2024, 5, 3)}))
+    [3]
+    """
+    when = [ordinal(x) for x in side_dates(d, dates)]
+    top = max(when, default=0)
+    if not top or when.count(top) > 1:
+        return frozenset()
+    side = d.sides[when.index(top)]
+    return frozenset(n for n in side.citations if ordinal(dates.get(n)) == top)
+
+
+def say(d: Disagreement, dates: Mapping[int, date | None]) -> str:
     """The sentence for the answer: "Sources disagree on X: [3] (2024-08-03, the latest) says
-    …; [1] (2024-08-01) says …." (`dates`: citation number -> its article's date)."""
-    when = [max((ordinal(dates.get(n)) for n in s.citations), default=0) for s in d.sides]
+    …; [1] (2024-08-01) says …." (`dates`: citation number -> its article's date), newest
+    side first."""
+    d = newest_first(d, dates)
+    newest = latest(d, dates)
     parts = []
-    for k, (side, day) in enumerate(zip(d.sides, when, strict=True)):
+    for side, day in zip(d.sides, side_dates(d, dates), strict=True):
         cites = "".join(f"[{n}]" for n in side.citations)
-        tag = date.fromordinal(day).isoformat() if day else "undated"
-        if k == 0 and day and all(day > w for w in when[1:]):
+        tag = day.isoformat() if day else "undated"
+        if newest & set(side.citations):
             tag += ", the latest"
         verb = "says" if len(side.citations) == 1 else "say"
         parts.append(f"{cites} ({tag}) {verb} {side.value}")
@@ -92,7 +137,7 @@ def attach(answer: Answer, passages: int = 5, story: Mapping[str, str] | None = 
         answer,
         text=text,
         citations=tuple(citations),
-        disagreements=tuple(d for d, _ in found),
+        disagreements=tuple(newest_first(d, dates) for d, _ in found),
     )
 
 

@@ -1,11 +1,15 @@
-"""Values: the numbers, dates, places and names a sentence states, in a form that compares.
+"""Values: the numbers, dates, days, places and names a sentence states, in a form that
+compares.
 
     >>> [(v.kind, v.text, v.unit) for v in values("Thirty countries met in Lyon on Aug. 19.")]
     [('number', 'Thirty countries', 'country'), ('place', 'Lyon', ''), ('date', 'Aug. 19', '')]
+    >>> [(v.kind, v.text, v.key) for v in values("The band moved to Oslo on Tues.")]
+    [('place', 'Oslo', ('oslo',)), ('weekday', 'Tues.', ('tuesday',))]
 
 Two values are the same thing said differently when `same` says so: 30 = thirty = 30.0,
-1.2 million = 1,200,000, 30% = 30 percent, Aug. 19 = 19 August = August 19th, Paris = Paris,
-France, Macron = Emmanuel Macron; a hedged number is a range ("about 30", "more than 30").
+1.2 million = 1,200,000, 30% = 30 percent, Aug. 19 = 19 August = August 19th, Monday = monday
+= Mon., Paris = Paris, France, Macron = Emmanuel Macron; a hedged number is a range ("about
+30", "more than 30"). A weekday said with its reporting ("said on Monday") is not a value.
 """
 
 from __future__ import annotations
@@ -51,7 +55,22 @@ _DATE = re.compile(
     re.I,
 )
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+# "Tues." -> "tuesday" (abbreviations only capitalised and with their full stop)
+_DAY_ABBR = {a: d for d in _WEEKDAYS for a in (d[:3], d[:4], d[:5]) if a != d}
+_DAY_PREP = frozenset("on by until till from to next last this since before after".split())
+# a weekday this close to one of these words is when it was said, not what happened
+_REPORTING = frozenset(
+    "said says told tells reported reports wrote added stated confirmed tweeted posted".split()
+)
 _PLACE_PREP = frozenset("in at near outside".split())
+# "to" names a place after one of these (within three words): "moved its office to Lyon"
+_MOVES = frozenset(
+    "move moved moves moving relocate relocated relocates relocating travel travels travelled "
+    "traveled travelling traveling fly flew flies flown flying head headed heads heading return "
+    "returned returns returning send sent sends deported transferred evacuated shifted go goes "
+    "going gone went come comes coming came sail sailed drove driven fled bound diverted "
+    "rerouted transported extradited trip journey visit flight".split()
+)
 _TITLES = frozenset(
     "president mayor mr mrs ms dr prime minister gov governor sen senator rep judge chief ceo "
     "coach king queen prince general secretary chancellor pope sir lord lady".split()
@@ -75,11 +94,12 @@ class Value:
     """One stated value: its kind, its words as written, its span in the sentence, and what it
     is compared by (`key`; for numbers the range `lo`..`hi`)."""
 
-    kind: str  # "number", "money", "percent", "year", "date", "place", "name"
+    kind: str  # "number", "money", "percent", "year", "date", "weekday", "place", "name"
     text: str  # as written, with the unit: "about 30 countries"
     start: int
     end: int
-    key: tuple[str, ...]  # date: ("august", "19"[, "2024"]); place/name: its words, lower case
+    key: tuple[str, ...]  # date: ("august", "19"[, "2024"]); weekday: ("monday",);
+    # place/name: its words, lower case
     lo: float = 0.0
     hi: float = 0.0
     unit: str = ""  # numbers: the noun counted, singular ("country"); "" when none
@@ -196,13 +216,14 @@ def _names(sentence: str, toks: list[tuple[str, int, int]], taken: set[int]) -> 
     words = [t.lower() for t, _, _ in toks]
     i = 0
     while i < len(toks):
-        w = words[i]
-        kind = "place" if w in _PLACE_PREP else "name" if w in _NAMING else ""
+        kind = _opens(words, i)
         j = i + 1
         if kind and j < len(toks) and words[j] == "the":
             j += 1
         while kind == "name" and j < len(toks) and words[j] in _TITLES:
             j += 1
+        if words[i] == "to" and j < len(toks) and words[j] in _TITLES:
+            kind = ""  # "sent a letter to President Lind": a person, not a place
         end = _caps(toks, j) if kind and j not in taken else j
         if kind == "place" and end > j and end + 1 < len(toks):  # "Paris, France"
             gap = sentence[toks[end - 1][2] : toks[end][1]]
@@ -223,6 +244,32 @@ def _names(sentence: str, toks: list[tuple[str, int, int]], taken: set[int]) -> 
     return out
 
 
+def _opens(words: list[str], i: int) -> str:
+    """The kind of value word i opens: "place" (in, at, near, outside; "to" after a move),
+    "name" (by, named, ...) or ""."""
+    w = words[i]
+    if w in _PLACE_PREP or w == "to" and _MOVES & set(words[max(0, i - 3) : i]):
+        return "place"
+    return "name" if w in _NAMING else ""
+
+
+def _weekdays(sentence: str, toks: list[tuple[str, int, int]]) -> list[Value]:
+    """Weekdays ("on Monday", "by Tues."), unless said with their reporting ("said on Monday",
+    "officials on Monday told")."""
+    words = [t.lower() for t, _, _ in toks]
+    out = []
+    for i, (t, s, e) in enumerate(toks):
+        dotted = t[:1].isupper() and sentence[e : e + 1] == "."
+        after = i > 0 and words[i - 1] in _DAY_PREP  # "on Sun.", not "The Sun."
+        abbr = _DAY_ABBR.get(words[i], "") if dotted and after else ""
+        day = words[i] if words[i] in _WEEKDAYS else abbr
+        if not day or _REPORTING & set(words[max(0, i - 3) : i] + words[i + 1 : i + 2]):
+            continue
+        end = e + 1 if abbr else e
+        out.append(Value("weekday", sentence[s:end], s, end, (day,)))
+    return out
+
+
 def _key(words: list[str]) -> tuple[str, ...]:
     return tuple(w.rstrip("'’s") if w.endswith(("'s", "’s")) else w for w in words if w != "of")
 
@@ -231,7 +278,7 @@ def values(sentence: str) -> list[Value]:
     """Every number, date, place and name `sentence` states, in order of position."""
     toks = tokens(sentence)
     out: list[Value] = []
-    taken: set[int] = set()  # tokens inside a date
+    taken: set[int] = set()  # tokens inside a date or a weekday
     for m in _DATE.finditer(sentence):
         first = m.group(1) is not None  # "Aug. 19" rather than "19 August"
         month, day, year = m.group(*((1, 2, 3) if first else (5, 4, 6)))
@@ -239,8 +286,11 @@ def values(sentence: str) -> list[Value]:
         key = (name, str(int(day)), *([year] if year else []))
         out.append(Value("date", m.group().rstrip(".,"), m.start(), m.end(), key))
         taken |= {i for i, (_, s, e) in enumerate(toks) if s < m.end() and e > m.start()}
+    days = _weekdays(sentence, toks)  # "by Thurs.": a day, not a name
+    taken |= {i for i, (_, s, _e) in enumerate(toks) if any(d.start <= s < d.end for d in days)}
     out += _numbers(sentence, toks, taken)
     out += _names(sentence, toks, taken)
+    out += days
     return sorted(out, key=lambda v: v.start)
 
 
@@ -251,6 +301,8 @@ def same(a: Value, b: Value) -> bool:
     if a.kind in ("number", "money", "percent", "year"):
         eps = 1e-9 * max(1.0, abs(a.hi), abs(b.hi))
         return a.lo <= b.hi + eps and b.lo <= a.hi + eps
+    if a.kind == "weekday":
+        return a.key == b.key
     if a.kind == "date":
         n = min(len(a.key), len(b.key))
         return a.key[:2] == b.key[:2] and a.key[:n] == b.key[:n]

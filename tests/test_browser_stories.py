@@ -1,6 +1,7 @@
 """Stories and disagreements in a real browser: an answer whose sources disagree, a card's story
 link opening the story's timeline (flipped, and back to the sources), hostile text in a story
-shown as text. Debian's Chromium via Playwright; made-up articles, the fake embedder.
+shown as text, the newest side's card badged "latest" with its deep link to the source.
+Debian's Chromium via Playwright; made-up articles, the fake embedder.
 
 Screenshots go to `test-artifacts/` (story-*.png, disagree-*.png), desktop and phone.
 """
@@ -36,7 +37,7 @@ HOSTILE = {
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("stories")
     (root / "articles").mkdir()
-    rows = [*PACT, HOSTILE]
+    rows = [PACT[0], {**PACT[1], "url": "https://south.example/pact?id=2#top"}, *PACT[2:], HOSTILE]
     (root / "articles" / "pact.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     s = Settings.load(env={}, index_dir=root / "index", model="fake", min_score=0.1, gate="off")
     pipeline = Pipeline(s, FakeEmbedder())
@@ -61,6 +62,14 @@ def test_disagreement_then_story_view(
         expect(answer).to_contain_text("the latest")
         expect(answer.locator("span.disagree-note")).to_be_visible()
         expect(answer.locator("span.as-of")).to_contain_text("As of 2024-08-03")
+        newest = page.locator("#cards .card", has=page.locator("span.latest"))
+        expect(newest).to_have_count(1)  # the newest of the articles that disagree
+        expect(newest.locator("span.latest")).to_be_visible()
+        expect(newest.locator(".meta")).to_contain_text("2024-08-03")
+        deep = newest.locator("a.at-source")
+        expect(deep).to_be_visible()
+        href = deep.get_attribute("href") or ""
+        assert href.startswith("https://south.example/pact?id=2#:~:text=31%20countries"), href
         shot(page, f"disagree-{name}.png")
 
         link = page.locator("#cards a.story-link").first

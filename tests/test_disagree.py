@@ -17,7 +17,17 @@ import rag.values
 from rag import Pipeline, Settings
 from rag.cli import main
 from rag.cli_common import answer_json
-from rag.disagree import Claim, attach, check_sides, find, say, stated
+from rag.disagree import (
+    Claim,
+    attach,
+    check_sides,
+    find,
+    latest,
+    newest_first,
+    say,
+    side_dates,
+    stated,
+)
 from rag.types import Answer, Article, Chunk, Citation, Disagreement, Hit, Side
 from rag.values import same, values
 from tests.conftest import FakeEmbedder
@@ -58,6 +68,11 @@ def test_docstring_examples(module: object) -> None:
         ("more than 30 people", "45 people"),
         ("nearly 2,000 fans", "1,950 fans"),
         ("younger than 5", "younger than 3"),
+        ("on Monday", "on monday"),
+        ("on Mon.", "on Monday"),
+        ("by Thurs.", "on Thursday night"),
+        ("moved to Lyon", "moved to Lyon, France"),
+        ("relocated its office to the Hague", "moving to The Hague"),
     ],
 )
 def test_forms_that_are_the_same_value(a: str, b: str) -> None:
@@ -73,6 +88,8 @@ def test_forms_that_are_the_same_value(a: str, b: str) -> None:
         ("won by Ada Lind", "won by Bo Chen"),
         ("$12 million", "$15 million"),
         ("about 300 workers", "900 workers"),
+        ("on Monday", "on Tuesday"),
+        ("moved to Lyon", "moved to Marseille"),
     ],
 )
 def test_values_that_differ(a: str, b: str) -> None:
@@ -82,6 +99,32 @@ def test_values_that_differ(a: str, b: str) -> None:
 def test_what_is_not_a_value() -> None:
     kinds = [(v.kind, v.text) for v in values("At 3 p.m. one of the Covid-19 wards in the 1990s")]
     assert kinds == []  # a time of day, "one of", a name with a number, a decade
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Officials said on Monday the road is shut.",  # when it was said
+        "The mayor on Friday told reporters the road is shut.",
+        "The Sun. Readers wrote in.",  # a newspaper, not Sunday
+        "According to Ada Lind, the road is shut.",  # "to" without a move
+        "The club sent a letter to President Ada Lind.",  # a person after "to"
+        "The club wants to Win it all.",
+    ],
+)
+def test_weekdays_and_places_that_are_not_values(text: str) -> None:
+    assert [(v.kind, v.text) for v in values(text) if v.kind in ("weekday", "place")] == []
+
+
+def test_weekdays_and_places_after_to() -> None:
+    said = "The choir flew to New York on Tues. and moved to Oslo by Sunday."
+    got = [(v.kind, v.text, v.key) for v in values(said)]
+    assert got == [
+        ("place", "New York", ("new", "york")),
+        ("weekday", "Tues.", ("tuesday",)),
+        ("place", "Oslo", ("oslo",)),
+        ("weekday", "Sunday", ("sunday",)),
+    ]
 
 
 # ---------------------------------------------------------------- finding sides
@@ -143,6 +186,50 @@ def test_articles_naming_other_subjects_are_not_compared() -> None:
         Claim(2, "d2", D2, b.sentence, story="s1"),
     ]
     assert len(find(same_story)) == 1  # one story: compared  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "about", "values_"),
+    [
+        ("The Brenmoor council vote will be held on Monday.",
+         "The Brenmoor council vote will be held on Tuesday.", "the day", ("Tuesday", "Monday")),
+        ("The Orlen bakery moved to Lyon in March.", "In March the Orlen bakery moved to Nice.",
+         "the place", ("Nice", "Lyon")),
+    ],
+)  # fmt: skip
+def test_weekdays_and_places_after_to_disagree(
+    a: str, b: str, about: str, values_: tuple[str, str]
+) -> None:
+    ((d, _),) = find(claims((a, D1), (b, D2)))
+    assert d.about == about and tuple(s.value for s in d.sides) == values_
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # forms of one value
+        ("The Brenmoor council vote is on Monday.", "The Brenmoor council vote is on monday."),
+        ("The Brenmoor council vote is on Mon.", "The Brenmoor council vote is on Monday."),
+        ("The Orlen bakery moved to Lyon.", "The Orlen bakery moved to Lyon, France."),
+        ("The Orlen bakery reopens on Aug. 19.", "The Orlen bakery reopens on 19 August."),
+        ("Thirty bakers joined the Orlen fair.", "30 bakers joined the Orlen fair."),
+        # the day it was reported, not the day it happened
+        ("The Orlen fair opened in Lyon, officials said on Monday.",
+         "The Orlen fair opened in Lyon, officials said on Tuesday."),
+        # a sentence that gives both days
+        ("The Brenmoor vote is on Monday.",
+         "The Brenmoor vote, first set for Monday, is now on Tuesday."),
+    ],
+)  # fmt: skip
+def test_weekday_and_to_forms_do_not_disagree(a: str, b: str) -> None:
+    assert find(claims((a, D1), (b, D2))) == []
+
+
+def test_weekdays_of_articles_a_week_apart_are_not_compared() -> None:
+    a = "The Brenmoor council vote will be held on Monday."
+    b = "The Brenmoor council vote will be held on Tuesday."
+    assert find(claims((a, D1), (b, date(2024, 8, 8)))) == []
+    assert len(find(claims((a, D1), (b, date(2024, 8, 7))))) == 1
 
 
 def test_places_and_names_and_dates() -> None:
@@ -209,10 +296,41 @@ def test_attach_leaves_agreeing_and_refused_answers_alone() -> None:
 def test_answer_json_has_disagreements_and_as_of() -> None:
     d = Disagreement("the place", (Side("Marseille", (2,)), Side("Lyon", (1,))))
     out = answer_json(Answer("q", "t", False, disagreements=(d,), as_of=D3))
-    sides = [{"value": "Marseille", "citations": [2]}, {"value": "Lyon", "citations": [1]}]
+    sides = [
+        {"value": "Marseille", "citations": [2], "date": None},
+        {"value": "Lyon", "citations": [1], "date": None},
+    ]
     assert out["disagreements"] == [{"about": "the place", "sides": sides}]
     assert out["as_of"] == "2024-08-03"
     assert answer_json(Answer("q", "t", False))["disagreements"] == []
+
+
+def test_answer_json_sides_are_newest_first_with_their_dates() -> None:
+    h1 = hit(1, "The ferry toll stood at 30 on Friday.", D1)
+    h2 = hit(2, "The ferry toll rose to 45.", D3)
+    h3 = hit(3, "The ferry toll was 30.", D2)
+    h4 = Hit(Chunk(4, "d4", 0, 3, "52."), Article("d4", "T", "52."), 1.0, rank=4)  # undated
+    d = Disagreement("the toll", (Side("52", (4,)), Side("30", (1, 3)), Side("45", (2,))))
+    out = answer_json(Answer("q", "t", False, hits=(h1, h2, h3, h4), disagreements=(d,)))
+    ((only,),) = [out["disagreements"]]
+    assert set(only) == {"about", "sides"} and only["about"] == "the toll"
+    assert only["sides"] == [
+        {"value": "45", "citations": [2], "date": "2024-08-03"},
+        {"value": "30", "citations": [1, 3], "date": "2024-08-02"},  # its newest article's
+        {"value": "52", "citations": [4], "date": None},  # undated last
+    ]
+
+
+def test_latest_is_the_newest_article_of_a_strictly_newest_side() -> None:
+    d = Disagreement("the toll", (Side("30", (1, 3)), Side("45", (2, 4))))
+    dates = {1: D1, 2: D3, 3: D2, 4: D2}
+    assert latest(d, dates) == {2}
+    assert newest_first(d, dates).sides[0].value == "45"
+    assert side_dates(d, dates) == (D2, D3)
+    assert latest(d, {1: D3, 2: D3}) == frozenset()  # a tie: none is the latest
+    assert latest(d, {}) == frozenset()  # undated
+    text = say(d, dates)  # sides given oldest first: said newest first all the same
+    assert text.startswith("Sources disagree on the toll: [2][4] (2024-08-03, the latest) say 45;")
 
 
 def test_check_sides_marks_a_side_its_passage_does_not_give() -> None:
@@ -294,7 +412,8 @@ def test_cli_ask_json_has_disagreements(pact: Pipeline, monkeypatch: pytest.Monk
     (d,) = data["disagreements"]
     assert d["about"] == "the number of countries"
     assert [s["value"] for s in d["sides"]] == ["31 countries", "thirty countries"]
+    assert [s["date"] for s in d["sides"]] == ["2024-08-03", "2024-08-01"]
     assert {x["story"] for x in data["stories"]} and all(s["citations"] for s in d["sides"])
     text = CliRunner().invoke(main, ["ask", q])
     assert "Sources disagree on the number of countries" in text.output
-    assert "as of 2024-08-03" in text.output
+    assert "As of 2024-08-03 (the newest cited article)" in text.output

@@ -28,6 +28,8 @@ MODULES = [
     "rag.serving",
     "rag.sources",
     "rag.when",
+    "ui.export",
+    "ui.links",
     "ui.render",
     "ui.session",
     "ui.uploads",

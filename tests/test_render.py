@@ -9,19 +9,17 @@ from pathlib import Path
 import pytest
 
 from rag.types import Answer, Article, Chunk, Citation, Hit, Manifest
+from ui.export import export_markdown
+from ui.index_view import articles_html, human_size, status_html
 from ui.render import (
     answer_markdown,
-    articles_html,
     card,
     cards_html,
     chat_message,
     example_questions,
-    export_markdown,
     highlight,
-    human_size,
     safe_url,
     search_html,
-    status_html,
     user_message,
 )
 

@@ -34,9 +34,9 @@ from .handlers import (
     sources_panel,
     update_index,
 )
+from .index_view import articles_html
 from .render import (
     EMPTY_CARDS,
-    articles_html,
     user_message,
 )
 from .session import ANSWER_MODES, Turn
@@ -309,6 +309,7 @@ def build_app(
             [*refresh_out, report, files],
             api_name="update",
             concurrency_id="index",
+            concurrency_limit=1,  # one index write at a time, whatever RAG_CONCURRENCY says
         )
 
         def on_remove(doc_id: str | None) -> tuple[Any, ...]:
@@ -330,5 +331,6 @@ def build_app(
             [*refresh_out, report],
             api_name="remove",
             concurrency_id="index",
+            concurrency_limit=1,  # one index write at a time, whatever RAG_CONCURRENCY says
         )
     return app

@@ -29,6 +29,11 @@ CSS = """
 .card-head .n { color: #2563eb; }
 .card .meta { font-size: .85em; opacity: .75; margin: .2em 0 .4em; }
 .card .also { font-size: .85em; opacity: .8; margin: .3em 0 0; }
+.card-head .latest { font-size: .72em; font-weight: 700; text-transform: uppercase;
+        letter-spacing: .03em; padding: 1px 6px; border-radius: 8px; background: #dbeafe;
+        color: #1e40af; vertical-align: 1px; white-space: nowrap; }
+.card a.at-source { font-size: .85em; color: #2563eb; text-decoration: none;
+        display: inline-block; margin: .3em .9em 0 0; }
 .card .warn { font-size: .85em; color: #b91c1c; margin: .2em 0 .4em; }
 .card .passage, .card .article-text { white-space: pre-wrap; font-size: .92em; }
 .card .article-text { max-height: 24em; overflow-y: auto; margin-top: .4em; padding: .4em;

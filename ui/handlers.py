@@ -20,6 +20,8 @@ from rag.sources import Note
 from rag.types import Answer, Article, BuildReport
 
 from . import uploads
+from .export import export_markdown
+from .index_view import status_html
 from .render import (
     EMPTY_CARDS,
     SEARCHING,
@@ -27,9 +29,7 @@ from .render import (
     chat_message,
     esc,
     example_questions,
-    export_markdown,
     search_html,
-    status_html,
     user_message,
 )
 from .session import Turn, append_feedback, feedback_record, turn_at

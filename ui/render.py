@@ -10,39 +10,25 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
-from pathlib import Path
-from urllib.parse import quote, urlparse
 
+from rag.disagree import latest
 from rag.records import outlet
-from rag.types import Answer, Article, Hit, Manifest, StoryRef
+from rag.types import Answer, Article, Hit, StoryRef
 
+from .links import deep_link, safe_url
 from .story import story_link
 
 _MARK = re.compile(r"\[(\d+)\]")
 # characters Markdown would act on; escaped so article text shows as written
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
-# ... and in an exported Markdown file, where no HTML escaping follows, < and > too
-_MD_DOC = re.compile(r"([\\`*_{}\[\]()#+\-!|~<>])")
 UNSUPPORTED_TIP = "Not clearly supported by the cited passage: check it before relying on it."
+LATEST_TIP = "The newest of the reports that disagree: it may update the older ones."
+AT_SOURCE_TIP = "Open the outlet's page at the cited sentence"
 
 
 def esc(text: str) -> str:
     """HTML-escape untrusted text."""
     return html.escape(text, quote=True)
-
-
-def safe_url(url: str) -> str:
-    """The URL if it is http(s), else "" (no javascript:, data: ...)."""
-    return url if urlparse(url).scheme in ("http", "https") else ""
-
-
-def md_text(text: str) -> str:
-    """Untrusted text for a Markdown document: Markdown and HTML characters backslash-escaped.
-
-    >>> md_text("<b>1*2</b>")
-    '\\\\<b\\\\>1\\\\*2\\\\</b\\\\>'
-    """
-    return _MD_DOC.sub(r"\\\1", text)
 
 
 def _md_escape(text: str) -> str:
@@ -180,7 +166,7 @@ def highlight(text: str, spans: Sequence[tuple[int, int]], cls: str = "support")
     return "".join(out)
 
 
-def _title_html(a: Article, chars: int = 120) -> str:
+def title_html(a: Article, chars: int = 120) -> str:
     """The title (clipped to `chars`, whole in the tooltip), linked when its URL is http(s)."""
     full = a.title or a.doc_id
     short = full if len(full) <= chars else full[: chars - 1].rstrip() + "…"
@@ -210,27 +196,50 @@ def card(
     scores: str = "",
     story: StoryRef | None = None,
     turn: int = 0,
+    latest: bool = False,
 ) -> str:
-    """One passage card: title, outlet, date, score, passage with support marked, the article.
+    """One passage card: title, outlet, date, score, passage with support marked, a link to
+    the cited sentence at the source, the article.
 
     `support` are sentence spans as offsets into the article text; `ident` names the card's
     id (`passage-3`) that citation links point at; `story`, when given, adds a link to the
-    article's story (`turn`: the answer the card belongs to, for the way back).
+    article's story (`turn`: the answer the card belongs to, for the way back); `latest`
+    badges the newest of the articles that disagree.
     """
     a, c = hit.article, hit.chunk
     local = [(s - c.start, e - c.start) for s, e in support]
     classes = "card" + (" cited" if cited else "") + (" weak" if unsupported else "")
     warn = f'<div class="warn">⚠ {esc(UNSUPPORTED_TIP)}</div>' if unsupported else ""
+    badge = f' <span class="latest" title="{esc(LATEST_TIP)}">latest</span>' if latest else ""
     return (
         f'<div class="{classes}" id="{ident}-{hit.rank}">'
-        f'<div class="card-head"><span class="n">[{hit.rank}]</span> {_title_html(a)}</div>'
+        f'<div class="card-head"><span class="n">[{hit.rank}]</span>{badge} {title_html(a)}</div>'
         f'<div class="meta">{_meta(a, scores or f"score {hit.similarity:.2f}")}</div>'
         f"{warn}"
         f'<div class="passage">{highlight(c.text, local)}</div>'
-        f"{also_html(hit)}{story_link(story, turn)}"
+        f"{at_source(a, support)}{also_html(hit)}{story_link(story, turn)}"
         f'<details class="article"><summary>Open article</summary>'
         f'<div class="article-text">{_article_html(a.text, (c.start, c.end), support)}</div>'
         "</details></div>"
+    )
+
+
+def at_source(a: Article, support: Sequence[tuple[int, int]]) -> str:
+    """The link that opens the outlet's page at the first cited sentence ("" when the card
+    cites none or the URL is not http(s)).
+
+    >>> at_source(Article("d", "T", 'Rain & "wind".', url="https://n.example/a"), [(0, 14)])
+    '<a class="at-source" href="https://n.example/a#:~:text=Rain%20%26%20%22wind" ...</a>'
+    """
+    if not support:
+        return ""
+    s, e = min(support)
+    link = deep_link(a.url, a.text[s:e])
+    if not link:
+        return ""
+    return (
+        f'<a class="at-source" href="{esc(link)}" target="_blank" '
+        f'rel="noopener noreferrer nofollow" title="{esc(AT_SOURCE_TIP)}">At the source ↗</a>'
     )
 
 
@@ -271,6 +280,8 @@ def cards_html(answer: Answer, turn: int = 0) -> str:
             weak.add(cit.n)
     head = "Closest passages (they do not answer the question)" if answer.refused else "Sources"
     stories = {r.doc_id: r for r in answer.stories}
+    dates = {h.rank: h.article.published for h in answer.hits}
+    newest = {n for d in answer.disagreements for n in latest(d, dates)}
     return (
         f'<div class="cards" data-turn="{turn}"><h3>{head}</h3>'
         f'<div class="asked">for: {esc(answer.standalone or answer.question)}</div>'
@@ -282,6 +293,7 @@ def cards_html(answer: Answer, turn: int = 0) -> str:
                 unsupported=h.rank in weak,
                 story=stories.get(h.article.doc_id),
                 turn=turn,
+                latest=h.rank in newest,
             )
             for h in answer.hits
         )
@@ -324,66 +336,6 @@ def search_html(query: str, hits: Sequence[Hit]) -> str:
     )
 
 
-# --- index tab -------------------------------------------------------------------------------
-
-
-def human_size(n: int) -> str:
-    """Bytes for people: `human_size(1536)` -> '1.5 KB'."""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
-def status_html(gen: Path, manifest: Manifest, size: int) -> str:
-    """The index at a glance: counts, model, build time, size on disk, sources."""
-    rows = [  # (row id, label, value)
-        ("articles", "Articles", f"{manifest.articles:,}"),
-        ("chunks", "Passages (chunks)", f"{manifest.chunks:,}"),
-        ("model", "Model", manifest.model),
-        ("chunking", "Chunking", f"{manifest.chunk_size} chars, {manifest.chunk_overlap} overlap"),
-        (
-            "built",
-            "Last build or update",
-            manifest.built_at.replace("T", " ").replace("+00:00", " UTC"),
-        ),
-        ("size", "Size on disk", human_size(size)),
-        ("generation", "Generation", gen.name),
-        ("sources", "Sources", ", ".join(manifest.sources) or "–"),
-        ("excluded", "Removed by hand", str(len(manifest.excluded))),
-    ]
-    body = "".join(
-        f'<tr id="status-{r}"><th>{esc(k)}</th><td>{esc(v)}</td></tr>' for r, k, v in rows
-    )
-    return f'<table class="status" id="index-status">{body}</table>'
-
-
-def articles_html(articles: Sequence[tuple[Article, int]], limit: int = 300) -> str:
-    """A table of the indexed articles (newest first), at most `limit` rows."""
-    ordered = sorted(
-        articles, key=lambda t: (t[0].published or date.min, t[0].doc_id), reverse=True
-    )
-    rows = "".join(
-        "<tr>"
-        f'<td class="id"><code>{esc(a.doc_id)}</code></td><td class="title">{_title_html(a)}</td>'
-        f'<td class="outlet">{esc(a.source or "–")}</td>'
-        f'<td class="date">{esc(a.published.isoformat()) if a.published else "–"}</td>'
-        f"<td>{n}</td>"
-        "</tr>"
-        for a, n in ordered[:limit]
-    )
-    more = (
-        f'<div class="more">and {len(ordered) - limit:,} more</div>' if len(ordered) > limit else ""
-    )
-    return (
-        '<div class="articles"><table><thead><tr><th class="id">id</th><th>title</th>'
-        "<th>outlet</th><th>date</th><th>chunks</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>{more}</div>"
-    )
-
-
 def clip(text: str, words: int = 10, chars: int = 80) -> str:
     """The first `words` words of `text` (at most `chars` characters), without a trailing
     ellipsis or punctuation: `clip("A b c. D", 3)` -> 'A b c'."""
@@ -409,47 +361,3 @@ def example_questions(articles: Iterable[Article], n: int = 4) -> list[tuple[str
         if len(out) == n:
             break
     return out
-
-
-# --- export ----------------------------------------------------------------------------------
-
-
-def _md_url(url: str) -> str:
-    """An http(s) URL safe to put inside Markdown's <...> (else "")."""
-    url = safe_url(url)
-    return quote(url, safe=":/?#[]@!$&'*+,;=%-._~") if url else ""
-
-
-def export_markdown(answers: Sequence[Answer], when: str = "") -> str:
-    """The conversation as a Markdown document: each question, its answer and its sources.
-
-    Article text is escaped (Markdown and HTML characters), links are http(s) only.
-    """
-    lines = ["# Conversation with sources", ""]
-    if when:
-        lines += [f"Exported {md_text(when)}.", ""]
-    for i, ans in enumerate(answers, 1):
-        lines += [f"## {i}. {md_text(ans.question)}", ""]
-        bad_numbers, _ = _flagged(ans)
-        lines += [md_text(ans.text), ""]
-        if ans.refused:
-            lines += ["*The articles did not answer this question.*", ""]
-        cited = {c.n: c for c in ans.citations}
-        shown = [h for h in ans.hits if h.rank in cited] or list(ans.hits)
-        if shown:
-            lines += ["Sources:" if cited else "Closest passages:", ""]
-        for h in shown:
-            a = h.article
-            date_s = a.published.isoformat() if a.published else "undated"
-            line = f"{h.rank}. **{md_text(a.title or a.doc_id)}**, {md_text(a.source or '?')}, "
-            line += date_s
-            url = _md_url(a.url)
-            if url:
-                line += f" <{url}>"
-            lines.append(line)
-            c = cited.get(h.rank)
-            quote_text = a.text[c.sentence_start : c.sentence_end] if c else h.chunk.text
-            flag = " (not clearly supported)" if h.rank in bad_numbers else ""
-            lines.append(f"   > {md_text(' '.join(quote_text.split()))}{flag}")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"

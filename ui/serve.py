@@ -56,6 +56,7 @@ def launch(
     app.refresher = refresher  # type: ignore[attr-defined]  # for whoever stops it
     if refresh:
         refresher.start()
+    app.queue(default_concurrency_limit=pipeline.settings.concurrency)
     idle_gently(app)
     try:
         app.launch(server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs})

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import html
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from rag.errors import RagError
 from rag.types import StoryRef
+
+from .links import safe_url
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
@@ -24,11 +25,6 @@ PICK = "story-pick"
 def esc(text: str) -> str:
     """HTML-escape untrusted text (as ui/render.py's `esc`, which imports this module)."""
     return html.escape(text, quote=True)
-
-
-def safe_url(url: str) -> str:
-    """The URL if it is http(s), else ""."""
-    return url if urlparse(url).scheme in ("http", "https") else ""
 
 
 def story_link(ref: StoryRef | None, turn: int) -> str:
