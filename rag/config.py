@@ -61,6 +61,9 @@ class Settings:
     # packaged rag/rescore.json, a path to another fit, or "off"
     rescore: str = ""
     max_question_chars: int = 2000
+    # chats `rag serve` answers at once (Gradio's queue); the rest wait their turn. Measured
+    # with 1/4/16 clients in bench/concurrency.py (README "Scaling out")
+    concurrency: int = 4
     # generated answers (see rag/llm.py, rag/generate.py); RAG_LLM_* environment variables
     answer_mode: str = "extractive"  # "llm": `ask` generates unless told otherwise
     llm_url: str = ""  # OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (wins over path)
@@ -153,6 +156,8 @@ class Settings:
             raise ConfigError("llm_timeout must be > 0, llm_ctx >= 512 and llm_max_tokens >= 1")
         if not 0 < self.refusal_precision <= 1:
             raise ConfigError("refusal_precision must be in (0, 1]")
+        if self.concurrency < 1:
+            raise ConfigError("concurrency must be at least 1 (RAG_CONCURRENCY)")
         if self.llm_passages < 1:
             raise ConfigError("llm_passages must be at least 1")
         for entry in self.llm_endpoints:

@@ -241,3 +241,48 @@ def test_launch_with_auth_asks_for_a_login(
         assert app.server_name == "127.0.0.1"
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_serve_answers_as_many_chats_at_once_as_configured(fake_pipeline, limit: int) -> None:
+    """RAG_CONCURRENCY chats are answered at once over the real API; the rest wait their turn."""
+    import threading
+    import time
+
+    from gradio_client import Client
+
+    from bench.common import free_port
+    from ui.serve import launch
+
+    lock, now, most = threading.Lock(), [0], [0]
+    ask = fake_pipeline.ask
+
+    def slow_ask(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        time.sleep(0.4)
+        with lock:
+            now[0] -= 1
+        return ask(*args, **kwargs)
+
+    fake_pipeline.ask = slow_ask  # type: ignore[method-assign]
+    fake_pipeline.settings = fake_pipeline.settings.with_(concurrency=limit)
+    port = free_port()
+    app = launch(fake_pipeline, port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        clients = [Client(url, verbose=False) for _ in range(3)]
+        threads = [
+            threading.Thread(
+                target=c.predict, args=("Who leads the talks?", []), kwargs={"api_name": "/ask"}
+            )
+            for c in clients
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert most[0] == limit
+    finally:
+        app.close()
