@@ -35,6 +35,7 @@ from .types import Article, Manifest
 TUNED = "tuned"  # folder inside the index that holds tuned models
 ORIGIN = "tuned_from.json"  # in a tuned model's folder: {"tuned_from": base model name}
 Encode = Callable[[list[str]], np.ndarray]
+SEQ = 128  # tokens of each text seen in training (shorter steps; a text's lead says most)
 INSTALL = "pip install -e '.[tune]'"  # what training needs beyond the runtime
 
 
@@ -171,16 +172,17 @@ def tune(
         )
     random.Random(seed).shuffle(train)
     model = SentenceTransformer(resolve(settings.model), device="cpu")
-    model.max_seq_length = min(model.max_seq_length or 256, 256)
 
     def encode(texts: list[str]) -> np.ndarray:
         return model.encode(texts, batch_size=64, normalize_embeddings=True)
 
     before = held_out_mrr(encode, test_articles)
+    serving_length = model.max_seq_length
+    model.max_seq_length = min(serving_length or SEQ, SEQ)  # trained on the first SEQ tokens
     name = f"{Path(settings.model).name}-tuned-{_stamp(articles)}"
     out = (settings.index_dir / TUNED / name).resolve()
     steps_per_epoch = max(1, len(train) // batch_size)
-    every = max(1, steps_per_epoch // 4)
+    every = max(1, min(steps_per_epoch * epochs, max_steps or steps_per_epoch) // 4)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out.parent / f".{name}-checkpoints"),
         num_train_epochs=epochs,
@@ -214,6 +216,7 @@ def tune(
         callbacks=[EarlyStoppingCallback(early_stopping_patience=2)],
     )
     trainer.train()
+    model.max_seq_length = serving_length  # measured and saved as it will embed the index
     after = held_out_mrr(encode, test_articles)
     model.save(str(out))
     (out / ORIGIN).write_text(json.dumps({"tuned_from": settings.model}) + "\n")
