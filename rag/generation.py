@@ -5,6 +5,7 @@ Layout of an index folder::
     index/
       CURRENT            name of the live generation, e.g. "gen-20261130T131500-3f2a9c"
       gen-.../           manifest.json, vectors.faiss (+ vectors.npy), store.sqlite, bm25/
+                         (sharded: shards/<month>/ instead of vectors and bm25: rag/shards.py)
       gen-....partial/   a generation being written (removed at the next build if it crashed)
       .lock              held by the one build running
 
@@ -18,9 +19,11 @@ What is checked when, against damage on disk (tests/test_harden_index.py flips b
   size, IVF cells and list ids in range, HNSW graph sizes, `vectors.npy`'s header and size;
   rag/keyword.py: BM25 array types, shapes, lengths, finite scores, document ids and
   vocabulary ids in range; rag/store.py: article rows, chunk ids and row references, dates,
-  and any SQLite error at any later read (text that is no longer UTF-8, a damaged page).
-  The manifest records no file sizes (only sha256), so sizes are checked where the format
-  fixes them (flat vectors, `vectors.npy`).
+  and any SQLite error at any later read (text that is no longer UTF-8, a damaged page);
+  sharded (rag/shards.py): each shard's `ids.npy` (ascending, in range, together every chunk
+  once) and its term counts' types, lengths and row ids (`TermCounts.load`). The manifest
+  records no file sizes (only sha256), so sizes are checked where the format fixes them
+  (flat vectors, `vectors.npy`).
 - only `rag index verify` (`verify` below: a sha256 of every file against the manifest):
   changed vector values, changed BM25 scores or vocabulary words, changed HNSW neighbour
   lists, and changed article text that is still valid UTF-8; reading them needs whole files.
@@ -179,10 +182,15 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def commit(partial: Path, manifest: Manifest) -> Path:
-    """Write the manifest, then make `partial` the live generation atomically."""
+def commit(partial: Path, manifest: Manifest, known: dict[str, str] | None = None) -> Path:
+    """Write the manifest, then make `partial` the live generation atomically.
+
+    `known`: the checksums of files linked unchanged from the live generation (rag/shards.py),
+    from its manifest; every other file is hashed here.
+    """
+    known = known or {}
     files = {
-        str(p.relative_to(partial)): sha256_file(p)
+        str(p.relative_to(partial)): known.get(str(p.relative_to(partial))) or sha256_file(p)
         for p in sorted(partial.rglob("*"))
         if p.is_file() and p.name != MANIFEST
     }
@@ -268,7 +276,7 @@ def _generations(index_dir: Path) -> list[str]:
 
 _TYPES = {"model": str, "dim": int, "chunk_size": int, "chunk_overlap": int, "articles": int}
 _TYPES.update(chunks=int, built_at=str, index_type=str, index_params=dict, hashes=dict, files=dict)
-_TYPES.update(tuned_from=str, model_digest=str)
+_TYPES.update(tuned_from=str, model_digest=str, shards=str, shard_sets=dict)
 
 
 def read_manifest(gen: Path) -> Manifest:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import disagree, index, store, stories, tune, when
+from . import disagree, fanout, index, store, stories, tune, when
 from .answer import REFUSAL, extractive
 from .config import Settings
 from .embed import CrossEncoderReranker, Embedder, Reranker
@@ -22,7 +22,7 @@ from .generate import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, 
 from .keyword import KeywordIndex
 from .llm import LLM
 from .query import Query
-from .retrieve import Retriever
+from .retrieve import Keywords, Retriever, Vectors
 from .types import Answer, Article, Hit, Manifest
 
 NO_QUERY = Query()
@@ -69,6 +69,7 @@ class Reader:
         self._reranker: Reranker | None = None
         self._gates: dict[str, Gate] = {}
         self._lock = threading.Lock()
+        self.host: fanout.Host | None = None  # where shards are searched (None: threads here)
 
     @property
     def embedder(self) -> Embedder:
@@ -110,9 +111,14 @@ class Reader:
         index.check_model(manifest, s.model, s.index_dir)
         tune.check_digest(manifest)
         st = store.Store(gen / index.STORE)
+        vectors: Vectors
+        keywords: Keywords
         try:
-            vectors = index.VectorIndex.load(gen / index.VECTORS, manifest.chunks, manifest.dim)
-            keywords = KeywordIndex.load(gen / index.KEYWORDS, manifest.chunks)
+            if manifest.shards == "none":
+                vectors = index.VectorIndex.load(gen / index.VECTORS, manifest.chunks, manifest.dim)
+                keywords = KeywordIndex.load(gen / index.KEYWORDS, manifest.chunks)
+            else:  # by month: one index over the shards, searched in parallel (rag/fanout.py)
+                vectors = keywords = fanout.load(gen, manifest, self.host)
         except RagError:
             st.close()
             raise

@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from . import rescore
 from .config import Settings
 from .embed import Reranker
-from .index import VectorIndex
-from .keyword import KeywordIndex
 from .rescore import Rescorer
 from .store import Store
 from .types import Hit
+
+
+class Vectors(Protocol):
+    """Dense search by chunk id: `rag.index.VectorIndex`, or the shards (`rag.fanout.ShardSet`)."""
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def vectors(self, ids: list[int] | np.ndarray | None = None) -> np.ndarray: ...
+
+
+class Keywords(Protocol):
+    """BM25 by chunk id: `rag.keyword.KeywordIndex`, or the shards (`rag.fanout.ShardSet`)."""
+
+    def scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray: ...
+
+    def idf(self, terms: set[str]) -> dict[str, float]: ...
 
 
 class Retriever:
@@ -23,8 +40,8 @@ class Retriever:
     def __init__(
         self,
         store: Store,
-        vectors: VectorIndex,
-        keywords: KeywordIndex,
+        vectors: Vectors,
+        keywords: Keywords,
         reranker: Reranker | None = None,
     ) -> None:
         self.store = store
@@ -68,9 +85,7 @@ class Retriever:
         kw_scores: np.ndarray = np.zeros(0, np.float32)
         kw_all: np.ndarray | None = None  # BM25 score of every chunk
         if s.mode in ("bm25", "hybrid"):
-            kw_all = self.keywords.scores(query)
-            if mask is not None:
-                kw_all = np.where(mask, kw_all, 0.0)
+            kw_all = self.keywords.scores(query, mask)  # 0 outside the mask
             kw_ids, kw_scores = top_n(kw_all, s.pool)
 
         dense_rank = {int(c): r for r, c in enumerate(dense_ids, 1)}

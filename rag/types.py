@@ -132,6 +132,8 @@ class Manifest:
     backend_reason: str = ""  # why `auto` chose it, in a line
     tuned_from: str = ""  # `model` is a folder `rag index tune` wrote from this model ("": not)
     model_digest: str = ""  # SHA-256 over the tuned model's files (rag/tune.py)
+    shards: str = "none"  # "month": vectors and keywords cut by publication month (rag/shards.py)
+    shard_sets: dict[str, str] = field(default_factory=dict)  # shard -> what it was built from
 
 
 @dataclass(frozen=True)
@@ -151,3 +153,5 @@ class BuildReport:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+    shards_written: int = 0  # sharded indexes: shards built, and shards linked unchanged
+    shards_reused: int = 0

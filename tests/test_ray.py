@@ -16,7 +16,7 @@ from rag import Pipeline, Settings, build, index, store
 from rag.build import Indexer
 from rag.cli import main
 from rag.distributed import RayEncoder, Spec
-from rag.errors import ClusterError, RagError
+from rag.errors import ClusterError, IndexCorruptError, RagError
 
 WORDS = (
     "minister talks leaders resume week ceasefire geneva delegations analysts prices energy food "
@@ -228,3 +228,48 @@ def test_a_worker_that_cannot_load_the_model_fails_the_build_in_one_line(
     assert "\n" not in str(e.value) and str(e.value).endswith("; the index is unchanged")
     with pytest.raises(RagError):
         index.current(s.index_dir)
+
+
+def test_serve_on_ray_without_ray_fails_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    result = CliRunner().invoke(main, ["serve", "--index", str(tmp_path / "index"), "--ray"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: --ray needs Ray: pip install 'rag-news[ray]'"
+    assert not (tmp_path / "index").exists()
+
+
+@pytest.mark.slow
+def test_shard_search_on_ray_actors_equals_the_threads(cluster: Any, tmp_path: Path) -> None:
+    """`rag serve --ray`: the shards of a monthly index on two actors, as searched locally."""
+    from rag.distributed_serve import RayHost, _Remote
+    from tests.test_shards import (
+        FILTERS,
+        MONTHS,
+        assert_same_hits,
+        damage,
+        pipeline,
+        ranked,
+        records,
+    )
+    from tests.test_shards import QUERIES as ASKED
+    from tests.test_shards import write as write_jsonl
+
+    source = write_jsonl(tmp_path / "news.jsonl", records())
+    local = pipeline(tmp_path / "index")
+    local.build([source])
+    remote = pipeline(tmp_path / "index")
+    remote.reader.host = RayHost("auto", actors=2)
+    handles = remote.load().retriever.vectors.handles  # type: ignore[attr-defined]
+    assert len(handles) == 2 and all(isinstance(h, _Remote) for h in handles)
+    assert sorted(k for h in handles for k in h.keys) == [*MONTHS, "undated"]
+    for filters in FILTERS:
+        for q in ASKED:
+            assert_same_hits(ranked(remote, q, k=8, **filters), ranked(local, q, k=8, **filters))
+    damage(index.current(tmp_path / "index") / "shards" / "2024-03" / "keywords" / "tf.npy", 12)
+    again = pipeline(tmp_path / "index")
+    again.reader.host = RayHost("auto", actors=2)
+    with pytest.raises(IndexCorruptError) as e:
+        again.search(ASKED[0])
+    assert "\n" not in str(e.value) and "2024-03" in str(e.value)
