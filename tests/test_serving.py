@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from rag import Pipeline, Settings, cli
+from rag import Pipeline, Settings, cli, cli_serve
 from rag.errors import InputError
 from rag.serving import check_access, first_sources, read_only
 from tests.conftest import FakeEmbedder, serve_app, write_articles
@@ -117,7 +117,7 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, An
         s = Settings.load(env={}, model="fake", **{k: v for k, v in opts.items() if v})
         return Pipeline(s, FakeEmbedder())
 
-    monkeypatch.setattr(cli, "pipeline", make)
+    monkeypatch.setattr(cli_serve, "pipeline", make)
     monkeypatch.setattr("ui.serve.launch", lambda p, **kw: launches.append({"p": p, **kw}))
     monkeypatch.chdir(tmp_path)
     return launches

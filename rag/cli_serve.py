@@ -1,0 +1,117 @@
+"""CLI for `rag serve`: the chat on HOST:PORT, indexing first when there is no index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from . import cli_follow
+from .cli_common import DEFAULT_SOURCES, common, echo_skip, pipeline, report_line, serve_ray_options
+from .errors import IndexMissingError
+
+
+@click.command("serve")
+@common
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 serves other machines too (add --auth).",
+)
+@click.option("--port", default=7860, show_default=True, help="Port.")
+@click.option(
+    "--auth",
+    envvar="RAG_AUTH",
+    default=None,
+    metavar="USER:PASSWORD",
+    help="Ask for this login before showing the app (RAG_AUTH).",
+)
+@click.option(
+    "--allow-anonymous",
+    is_flag=True,
+    help="Serve beyond 127.0.0.1 without --auth (read-only: no uploads, updates or removals).",
+)
+@click.option(
+    "--sources",
+    "source_paths",
+    multiple=True,
+    default=None,
+    help="Articles to index when there is no index yet (default: seeds/).",
+)
+@click.option(
+    "--update",
+    "update_first",
+    is_flag=True,
+    help="Bring an existing index in step with its sources (and --sources) before serving.",
+)
+@click.option(
+    "--refresh",
+    metavar="DURATION",
+    default=None,
+    help="Update from the sources list in the background on this schedule (15m, 1h); the chat "
+    "switches to each new index when it is ready.",
+)
+@serve_ray_options
+def serve(
+    host: str,
+    port: int,
+    auth: str | None,
+    allow_anonymous: bool,
+    source_paths: tuple[str, ...],
+    update_first: bool,
+    refresh: str | None,
+    ray_address: str | None,
+    ray_workers: int | None,
+    **opts: Any,
+) -> None:
+    """Open the chat in the browser at http://HOST:PORT.
+
+    An existing index is served as it is (checked first); with no index yet, --sources (default:
+    the sources list, else seeds/) are indexed first. --update brings an existing one in step
+    with its sources; --refresh keeps doing so while serving, the first time at once.
+    --ray searches the shards of an index cut by month (`rag index build --shards month`) on
+    Ray actors.
+    """
+    shard_host = None
+    if ray_address:  # Ray missing or a bad address: one line, before anything else
+        from .distributed_serve import RayHost
+
+        shard_host = RayHost(ray_address, ray_workers)
+    from ui.serve import launch
+
+    from . import serving
+    from .follow import listed, parse_every
+
+    login = serving.check_access(host, auth, allow_anonymous)  # before any indexing
+    every = parse_every(refresh) if refresh else None
+    p = pipeline(**opts)
+    p.reader.host = shard_host
+    try:
+        p.status()
+    except IndexMissingError:
+        paths = cli_follow.first_sources(source_paths, DEFAULT_SOURCES, p.settings.index_dir)
+        click.echo(report_line(p.build(paths, progress=True, on_skip=echo_skip)))
+        update_first = True  # just read: the first refresh waits its turn
+    else:
+        if update_first:
+            now = listed(p.settings.index_dir)
+            extra = [x for x in source_paths if x not in now]
+            report = p.update([*now, *extra], progress=True, on_skip=echo_skip)
+            click.echo(report_line(report))
+    if shard_host and p.status()[1].shards == "none":
+        click.echo(
+            "note: the index is not cut into shards, so it is searched here, not on "
+            "Ray (rag index build --shards month)",
+            err=True,
+        )
+    click.echo(serving.verified(p), err=True)
+    launch(
+        p,
+        host=host,
+        port=port,
+        auth=login,
+        read_only=serving.read_only(host, login),
+        refresh=every,
+        refresh_at_once=not update_first,
+    )
