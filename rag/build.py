@@ -18,6 +18,7 @@ from .config import Settings
 from .digest import text_key
 from .embed import Embedder
 from .errors import InputError, RagError
+from .reuse import reusable
 from .types import Article, BuildReport, Manifest, Skipped
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -30,16 +31,6 @@ class EncodeMany(Protocol):
     one row each, in order. It must give the vectors of `EMBED_BLOCK` calls of the embedder."""
 
     def __call__(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class Reuse:
-    """What a build can take from the live generation."""
-
-    hashes: dict[str, str]  # doc_id -> content hash
-    vectors: dict[str, np.ndarray]  # content hash -> the article's chunk vectors
-    signatures: dict[str, np.ndarray]  # content hash -> MinHash signature
-    backend: tuple[str, str] = ("", "")  # the runtime that embedded them, and why
 
 
 @dataclass
@@ -267,7 +258,7 @@ class Indexer:
         s = self.settings
         articles = plan.articles
         spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]
-        reuse = self._reusable()
+        reuse = reusable(self.settings)
         old_hashes = reuse.hashes
         vectors, embedded, used = self._vectors(
             articles, spans, reuse.vectors, progress, on_progress
@@ -331,42 +322,6 @@ class Indexer:
             shards_written=cut.written,
             shards_reused=cut.reused,
         )
-
-    def _reusable(self) -> Reuse:
-        """What the live generation offers the next build: its content hashes by doc_id, its
-        MinHash signatures, and its vectors by content hash when its model and chunk settings
-        match ours (else no vectors are reused: a full re-embed)."""
-        s = self.settings
-        try:
-            gen = index.current(s.index_dir)
-            m = index.read_manifest(gen)
-            st = store.Store(gen / index.STORE)
-        except RagError:  # no index yet, or a damaged one: nothing to reuse
-            return Reuse({}, {}, {})
-        was = (m.backend, m.backend_reason)
-        try:
-            signatures = st.signatures()
-            if (m.model, m.chunk_size, m.chunk_overlap) != (
-                s.model,
-                s.chunk_size,
-                s.chunk_overlap,
-            ):
-                return Reuse(m.hashes, {}, signatures, was)
-            try:
-                vecs = shards.all_vectors(gen, m)
-            except RagError:
-                return Reuse(m.hashes, {}, signatures, was)
-            out: dict[str, np.ndarray] = {}
-            order = np.argsort(st.chunk_article, kind="stable")
-            bounds = np.searchsorted(st.chunk_article[order], np.arange(len(st.doc_ids) + 1))
-            for row, doc_id in enumerate(st.doc_ids):
-                out[m.hashes.get(doc_id, "")] = vecs[order[bounds[row] : bounds[row + 1]]]
-            out.pop("", None)
-            return Reuse(m.hashes, out, signatures, was)
-        except RagError:  # a damaged store: reuse nothing, re-embed everything
-            return Reuse(m.hashes, {}, {}, was)
-        finally:
-            st.close()
 
     def _vectors(
         self,
