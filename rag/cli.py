@@ -19,6 +19,7 @@ from .cli_common import (
     llm_options,
     pipeline,
     query_options,
+    ray_options,
     report_line,
     shards_option,
 )
@@ -37,28 +38,6 @@ def main() -> None:
 @main.group("index")
 def index_group() -> None:
     """Build and inspect the index."""
-
-
-def ray_options(f: Any) -> Any:
-    """--ray and --ray-workers: embed a build's chunks on a Ray cluster (rag/distributed.py)."""
-    f = click.option(
-        "--ray-workers",
-        type=click.IntRange(min=1),
-        envvar="RAG_RAY_WORKERS",
-        default=None,
-        help="Embedding actors on Ray, a CPU each (RAG_RAY_WORKERS). Default: the cluster's CPUs.",
-    )(f)
-    return click.option(
-        "--ray",
-        "ray_address",
-        is_flag=False,
-        flag_value="auto",
-        default=None,
-        envvar="RAG_RAY_ADDRESS",
-        metavar="[auto|local|ADDRESS]",
-        help="Embed on Ray (RAG_RAY_ADDRESS): auto (the running cluster, else a local one), "
-        "local, or host:6379 / ray://host:10001. Needs pip install 'rag-news[ray]'.",
-    )(f)
 
 
 def on_ray(p: Pipeline, address: str | None, workers: int | None) -> Pipeline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,24 +96,45 @@ def report_line(r: BuildReport) -> str:
     )
 
 
-def serve_ray_options(f: Any) -> Any:
-    """`rag serve --ray [--ray-workers N]`: a sharded index searched on Ray actors."""
-    f = click.option(
-        "--ray-workers",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Shard actors on Ray, each searching a group of shards. Default: the cluster's CPUs.",
-    )(f)
-    return click.option(
-        "--ray",
-        "ray_address",
-        is_flag=False,
-        flag_value="auto",
-        default=None,
-        metavar="[auto|local|ADDRESS]",
-        help="Search a sharded index's shards on Ray actors (rag/distributed_serve.py): auto, "
-        "local, or host:6379 / ray://host:10001. Needs pip install 'rag-news[ray]'.",
-    )(f)
+def ray_flags(workers_help: str, address_help: str, env: bool) -> Callable[[Any], Any]:
+    """--ray [auto|local|ADDRESS] and --ray-workers N (from RAG_RAY_ADDRESS / RAG_RAY_WORKERS
+    too when `env`)."""
+
+    def add(f: Any) -> Any:
+        f = click.option(
+            "--ray-workers",
+            type=click.IntRange(min=1),
+            envvar="RAG_RAY_WORKERS" if env else None,
+            default=None,
+            help=workers_help,
+        )(f)
+        return click.option(
+            "--ray",
+            "ray_address",
+            is_flag=False,
+            flag_value="auto",
+            default=None,
+            envvar="RAG_RAY_ADDRESS" if env else None,
+            metavar="[auto|local|ADDRESS]",
+            help=address_help + " Needs pip install 'rag-news[ray]'.",
+        )(f)
+
+    return add
+
+
+# `rag index build|update --ray`: embed a build's chunks on a Ray cluster (rag/distributed.py)
+ray_options = ray_flags(
+    "Embedding actors on Ray, a CPU each (RAG_RAY_WORKERS). Default: the cluster's CPUs.",
+    "Embed on Ray (RAG_RAY_ADDRESS): auto (the running cluster, else a local one), local, or "
+    "host:6379 / ray://host:10001.",
+    env=True,
+)
+# `rag serve --ray`: a sharded index searched on Ray actors (rag/distributed_serve.py)
+serve_ray_options = ray_flags(
+    "Shard actors on Ray, each searching a group of shards. Default: the cluster's CPUs.",
+    "Search a sharded index's shards on Ray actors: auto, local, or host:6379 / ray://host:10001.",
+    env=False,
+)
 
 
 def shards_option(f: Any) -> Any:
