@@ -31,8 +31,8 @@ _TENS = {
 }
 SPELLED = {w: i for i, w in enumerate(_SMALL)} | _TENS
 _SPELLED = re.compile(rf"^({'|'.join(list(_TENS) + ['twenty'])})-({'|'.join(_SMALL[1:10])})$")
-_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "k": 1e3,
-          "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12}  # fmt: skip
+_SCALE = {"thousand": 1e3, "k": 1e3, "trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9,
+          "million": 1e6, "m": 1e6, "mn": 1e6}  # fmt: skip
 _MONEY = {"$": "$", "£": "£", "€": "€", "dollars": "$", "dollar": "$", "euros": "€", "euro": "€",
           "pounds": "£", "pound": "£"}  # fmt: skip
 # hedges: a number after these is a range, not a point (lo, hi as multiples of the number)
