@@ -9,7 +9,6 @@ with idf and the mean chunk length over all of them, so a chunk scores as in one
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -216,8 +215,4 @@ class ShardSet:
         order = sorted(terms)
         if not order:
             return {}
-        df, n = self._df(order), self.chunks
-        return {
-            t: math.log(1 + (n - int(d) + 0.5) / (int(d) + 0.5))
-            for t, d in zip(order, df, strict=True)
-        }
+        return dict(zip(order, idf(self._df(order), self.chunks).tolist(), strict=True))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -87,13 +86,13 @@ class KeywordIndex:
     def idf(self, terms: set[str]) -> dict[str, float]:
         """BM25's (Lucene) inverse document frequency of each stemmed term; unseen terms get
         the highest, log(1 + (N + 0.5) / 0.5)."""
-        n, indptr, vocab = len(self), self.bm25.scores["indptr"], self.bm25.vocab_dict
-        out = {}
-        for t in terms:
-            i = vocab.get(t)
-            df = int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0
-            out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return out
+        indptr, vocab = self.bm25.scores["indptr"], self.bm25.vocab_dict
+        order = sorted(terms)
+        cols = [vocab.get(t) for t in order]
+        df = [
+            0 if c is None or c + 1 >= len(indptr) else int(indptr[c + 1] - indptr[c]) for c in cols
+        ]
+        return dict(zip(order, idf(np.array(df, np.int64), len(self)).tolist(), strict=True))
 
     def scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk for `query` (0 outside the mask `allowed`, when given);

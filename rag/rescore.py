@@ -99,8 +99,9 @@ def features(
         texts = [a.text[s:e] for ch in c.chunks for s, e in sentences(a.text, ch.start, ch.end)]
         sets = [set(stems(t)) for t in texts]
         covs = [share(x) for x in sets] or [(0.0, 0.0)]
-        passage_words = stems(a.title + " " + " ".join(ch.text for ch in c.chunks))
-        passage = (a.title + " " + " ".join(ch.text for ch in c.chunks)).lower()
+        passage = a.title + " " + " ".join(ch.text for ch in c.chunks)
+        passage_words = stems(passage)
+        passage = passage.lower()
         best = max(range(len(covs)), key=lambda i: covs[i][1] + 0.01 * covs[i][0])
         best_text = texts[best].lower() if texts else ""
         pcov, pidf = share(set(passage_words))

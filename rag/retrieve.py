@@ -110,16 +110,15 @@ class Retriever:
         if s.recency_days > 0 and s.recency_weight > 0:
             self._recency(fused, s)
         ranked = sorted(fused, key=lambda c: -fused[c])
-        group_of = lambda c: int(self.store.chunk_article[c])  # noqa: E731
         known = dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
         if self.reranker is not None:  # reorder the best candidates by the cross-encoder
-            pool = diverse(ranked, group_of, s.rerank_pool, s.per_article)
+            pool = diverse(ranked, self._article_of, s.rerank_pool, s.per_article)
             texts = [f"{a.title}\n{c.text}" for c, a in self.store.chunks(pool)]
             order = np.argsort(-self.reranker.score(query, texts), kind="stable")
             ranked = [pool[int(i)] for i in order]
         elif s.rescore != "off":  # reorder the best articles by their sentences' evidence
             ranked = self._rescore(query, qvec, ranked, fused, (dense_rank, kw_rank), known, s)
-        chosen = diverse(ranked, group_of, s.k, s.per_article)
+        chosen = diverse(ranked, self._article_of, s.k, s.per_article)
         sims = self._similarity(qvec, chosen, known)
         hits = []
         for rank, (chunk, article) in enumerate(self.store.chunks(chosen), 1):
@@ -151,10 +150,9 @@ class Retriever:
         rescoring model (rag/rescore.py), article by article."""
         if s.rescore not in self.rescorers:
             self.rescorers[s.rescore] = Rescorer.load(Path(s.rescore) if s.rescore else None)
-        group_of = lambda c: int(self.store.chunk_article[c])  # noqa: E731
         groups: dict[int, list[int]] = {}
-        for c in diverse(ranked, group_of, rescore.POOL, s.per_article):
-            groups.setdefault(group_of(c), []).append(c)
+        for c in diverse(ranked, self._article_of, rescore.POOL, s.per_article):
+            groups.setdefault(self._article_of(c), []).append(c)
         chosen = list(groups.items())[: rescore.ARTICLES]
         if len(chosen) < 2:
             return ranked
@@ -183,6 +181,10 @@ class Retriever:
         front = [c for i in self.rescorers[s.rescore].order(x) for c in chosen[i][1]]
         moved = set(ids)
         return front + [c for c in ranked if c not in moved]
+
+    def _article_of(self, chunk: int) -> int:
+        """The article row of a chunk id (near-duplicate and diversity groups)."""
+        return int(self.store.chunk_article[chunk])
 
     def _recency(self, fused: dict[int, float], s: Settings) -> None:
         """Scale scores down with article age before the as-of date (newest article if none):

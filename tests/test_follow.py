@@ -23,7 +23,7 @@ from rag.errors import ConfigError, FetchError, IndexLockedError, InputError, Ra
 from rag.records import make_id
 from rag.sources import Note
 from rag.types import Article, BuildReport, Skipped
-from tests.conftest import ROOT, FakeEmbedder, write_articles
+from tests.conftest import ROOT, FakeEmbedder, InFlight, write_articles
 from tests.localweb import Reply, Site, Story, atom, page, publish, rss, story
 
 
@@ -315,16 +315,11 @@ def test_only_http_and_only_feeds_or_pages(tmp_path: Path, site: Site, corpus: P
 def test_retry_after_and_the_per_host_cap(site: Site) -> None:
     replies = iter([Reply(status=429, headers={"Retry-After": "0"})])
     site.route("/busy", lambda _: next(replies, Reply(b"ok", type="text/plain")))
-    in_flight, most = [0], [0]
-    lock = threading.Lock()
+    flight = InFlight()
 
     def slow(_: dict[str, str]) -> Reply:
-        with lock:
-            in_flight[0] += 1
-            most[0] = max(most[0], in_flight[0])
-        time.sleep(0.2)
-        with lock:
-            in_flight[0] -= 1
+        with flight:
+            time.sleep(0.2)
         return Reply(b"ok", type="text/plain")
 
     site.route("/slow", slow)
@@ -335,7 +330,7 @@ def test_retry_after_and_the_per_host_cap(site: Site) -> None:
             t.start()
         for t in threads:
             t.join()
-        assert most[0] <= 2 and site.hits("/slow") == [200] * 6
+        assert flight.most <= 2 and site.hits("/slow") == [200] * 6
         site.route("/away", Reply(status=503, headers={"Retry-After": "3600"}))
         with pytest.raises(FetchError, match="asks to wait 3600 s"):
             f.get(site.url("/away"))

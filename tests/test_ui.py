@@ -14,6 +14,7 @@ from rag import Pipeline
 from rag.errors import InputError
 from rag.query import Query
 from rag.types import Answer
+from tests.conftest import InFlight
 from ui import uploads
 from ui.session import Turn, append_feedback, feedback_record, turn_at
 
@@ -254,16 +255,12 @@ def test_serve_answers_as_many_chats_at_once_as_configured(fake_pipeline, limit:
     from bench.common import free_port
     from ui.serve import launch
 
-    lock, now, most = threading.Lock(), [0], [0]
+    flight = InFlight()
     ask = fake_pipeline.ask
 
     def slow_ask(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            now[0] += 1
-            most[0] = max(most[0], now[0])
-        time.sleep(0.4)
-        with lock:
-            now[0] -= 1
+        with flight:
+            time.sleep(0.4)
         return ask(*args, **kwargs)
 
     fake_pipeline.ask = slow_ask  # type: ignore[method-assign]
@@ -283,6 +280,6 @@ def test_serve_answers_as_many_chats_at_once_as_configured(fake_pipeline, limit:
             t.start()
         for t in threads:
             t.join(timeout=60)
-        assert most[0] == limit
+        assert flight.most == limit
     finally:
         app.close()
