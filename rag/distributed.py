@@ -129,7 +129,7 @@ class RayEncoder:
         check_address(address)
         if (workers is not None and workers < 1) or cpus_per_worker < 1:
             raise ClusterError("--ray-workers and the CPUs per worker must be at least 1")
-        _ray()  # Ray missing: say how to install it before anything is read
+        ray_module()  # Ray missing: say how to install it before anything is read
         self.settings = settings
         self.address = address
         self.workers = workers
@@ -194,36 +194,49 @@ def check_address(address: str) -> None:
     )
 
 
-def _ray() -> Any:
-    """The ray module, or a one-line ClusterError saying how to install it."""
+def ray_module(data: bool = True) -> Any:
+    """The ray module (with Ray Data when `data`), or a one-line ClusterError saying how to
+    install it."""
     try:
         import ray
-        import ray.data  # noqa: F401  (the [data] extra: pyarrow, pandas)
+
+        if data:
+            import ray.data  # noqa: F401  (the [data] extra: pyarrow, pandas)
     except ImportError as e:
-        missing = f" ({e.name} is missing)" if e.name and e.name != "ray" else ""
-        raise ClusterError(f"--ray needs Ray Data{missing}: {INSTALL}") from None
+        what = "Ray Data" if data else "Ray"
+        missing = f" ({e.name} is missing)" if data and e.name and e.name != "ray" else ""
+        raise ClusterError(f"--ray needs {what}{missing}: {INSTALL}") from None
     return ray
 
 
-@contextlib.contextmanager
-def _connected(address: str, progress: bool) -> Iterator[Any]:
-    """Ray, connected to `address` for the block (an existing connection is kept as it is);
-    without `progress`, only Ray's errors are shown."""
-    ray = _ray()
+def connect(ray: Any, address: str, level: int = logging.WARNING) -> bool:
+    """Connect `ray` to the cluster at `address` ("auto": a running one, else a new local
+    one) unless this process already is; True when this call connected (and should shut
+    down). A failure is one line."""
     if ray.is_initialized():
-        yield ray
-        return
+        return False
     try:
         ray.init(
             address=None if address == "auto" else address,
             include_dashboard=False,
-            logging_level=logging.WARNING if progress else logging.ERROR,
+            logging_level=level,
         )
     except Exception as e:  # ConnectionError, ValueError, RuntimeError...: one line
         raise ClusterError(
             f"cannot reach the Ray cluster at {address} ({_one_line(e)}); start one with "
             "`ray start --head` or use --ray auto"
         ) from e
+    return True
+
+
+@contextlib.contextmanager
+def _connected(address: str, progress: bool) -> Iterator[Any]:
+    """Ray, connected to `address` for the block (an existing connection is kept as it is);
+    without `progress`, only Ray's errors are shown."""
+    ray = ray_module()
+    if not connect(ray, address, logging.WARNING if progress else logging.ERROR):
+        yield ray
+        return
     try:
         yield ray
     finally:

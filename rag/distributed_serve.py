@@ -15,25 +15,15 @@ Like rag/distributed.py, this imports ray only when it is used.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import errors
-from .distributed import INSTALL, _one_line, check_address
+from .distributed import _one_line, check_address, connect, ray_module
 from .errors import ClusterError, RagError
 from .fanout import Handle, balance
 from .shards import Group
-
-
-def _ray() -> Any:
-    """The ray module, or a one-line ClusterError saying how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise ClusterError(f"--ray needs Ray: {INSTALL}") from None
-    return ray
 
 
 class _Remote:
@@ -83,29 +73,13 @@ class RayHost:
         check_address(address)
         if actors is not None and actors < 1:
             raise ClusterError("--ray-workers must be at least 1")
-        self.ray = _ray()  # Ray missing: say how to install it before anything is loaded
+        self.ray = ray_module(data=False)  # Ray missing: say so before anything is loaded
         self.address, self.actors = address, actors
-
-    def connect(self) -> None:
-        ray = self.ray
-        if ray.is_initialized():
-            return
-        try:
-            ray.init(
-                address=None if self.address == "auto" else self.address,
-                include_dashboard=False,
-                logging_level=logging.WARNING,
-            )
-        except Exception as e:  # ConnectionError, ValueError, RuntimeError...: one line
-            raise ClusterError(
-                f"cannot reach the Ray cluster at {self.address} ({_one_line(e)}); start one "
-                "with `ray start --head` or use --ray auto"
-            ) from e
 
     def open(self, gen: Path, sizes: dict[str, int], chunks: int, dim: int) -> list[Handle]:
         """Start one actor per group of shards, each loading its shards from `gen`."""
-        self.connect()
         ray = self.ray
+        connect(ray, self.address)  # kept connected: the actors serve until the process ends
         cpus = int(ray.cluster_resources().get("CPU", 1))
         actor = ray.remote(_Actor).options(  # searches only read: safe to retry
             scheduling_strategy="SPREAD", max_restarts=2, max_task_retries=2
