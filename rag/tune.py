@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from .types import Article, Manifest
 TUNED = "tuned"  # folder inside the index that holds tuned models
 ORIGIN = "tuned_from.json"  # in a tuned model's folder: {"tuned_from": base model name}
 Encode = Callable[[list[str]], np.ndarray]
+CHARS = 1000  # of an article's text: what a headline or lead is matched with
 SEQ = 128  # tokens of each text seen in training (shorter steps; a text's lead says most)
 INSTALL = "pip install -e '.[tune]'"  # what training needs beyond the runtime
 
@@ -54,7 +56,7 @@ class TuneReport:
     seconds: float
 
 
-def pairs(articles: Sequence[Article], max_chars: int = 1000) -> list[tuple[str, str]]:
+def pairs(articles: Sequence[Article], max_chars: int = CHARS) -> list[tuple[str, str]]:
     """(query, passage) pairs: the headline -> the text after it, and the lead sentence -> the
     text after the lead; articles too short to split give none.
 
@@ -87,7 +89,7 @@ def held_out_mrr(encode: Encode, articles: Sequence[Article], k: int = 10) -> fl
     if not items:
         return 0.0
     q = np.asarray(encode([a.title for a in items]))
-    d = np.asarray(encode([a.text[:1000] for a in items]))
+    d = np.asarray(encode([a.text[:CHARS] for a in items]))
     scores = q @ d.T
     ranks = (scores > np.diag(scores)[:, None]).sum(axis=1) + 1
     return float(np.mean(np.where(ranks <= k, 1.0 / ranks, 0.0)))
@@ -220,7 +222,7 @@ def tune(
     after = held_out_mrr(encode, test_articles)
     model.save(str(out))
     (out / ORIGIN).write_text(json.dumps({"tuned_from": settings.model}) + "\n")
-    _remove_tree(out.parent / f".{name}-checkpoints")
+    shutil.rmtree(out.parent / f".{name}-checkpoints", ignore_errors=True)
     return TuneReport(
         model=str(out),
         base=settings.model,
@@ -238,9 +240,3 @@ def _stamp(articles: Sequence[Article]) -> str:
     """A short name for the article set a model was tuned on."""
     h = hashlib.sha1("".join(sorted(a.content_hash or a.doc_id for a in articles)).encode())
     return h.hexdigest()[:8]
-
-
-def _remove_tree(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
