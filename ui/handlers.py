@@ -21,17 +21,11 @@ from rag.types import Answer, Article, BuildReport
 
 from . import uploads
 from .export import export_markdown
+from .filters import filters_html, reader_note
 from .index_view import status_html
-from .render import (
-    EMPTY_CARDS,
-    SEARCHING,
-    cards_html,
-    chat_message,
-    esc,
-    example_questions,
-    search_html,
-    user_message,
-)
+from .overview import example_questions, overview_html
+from .render import EMPTY_CARDS, SEARCHING, cards_html, chat_message, esc, user_message
+from .search_view import search_html
 from .session import Turn, append_feedback, feedback_record, turn_at
 from .sources_view import Schedule, sources_html
 
@@ -56,9 +50,14 @@ def respond(
     history = [
         *history,
         {"role": "user", "content": user_message(message)},
-        {"role": "assistant", "content": chat_message(answer, turn)},
+        {"role": "assistant", "content": answer_message(answer, turn, Query())},
     ]
     return history, cards_html(answer, turn), ""
+
+
+def answer_message(answer: Answer, turn: int, request: Query) -> str:
+    """The chat message of an answer: with the filters line, the note in a reader's words."""
+    return chat_message(answer, turn, filters_html(request, answer), reader_note(answer.note))
 
 
 def answer_stream(
@@ -101,7 +100,8 @@ def chat_turn(
     t = len(held)
     answer: Answer | None = None
     try:
-        for part in answer_stream(pipeline, q, Query.from_panel(panel or {}), held):
+        request = Query.from_panel(panel or {})
+        for part in answer_stream(pipeline, q, request, held):
             if isinstance(part, Answer):
                 answer = part
             else:  # the LLM's answer so far; its citations are checked when it is complete
@@ -114,7 +114,7 @@ def chat_turn(
         history = [*history[:-1], {"role": "assistant", "content": f"⚠ {user_message(str(e))}"}]
         yield history, EMPTY_CARDS, "", held, gr.skip()
         return
-    history = [*history[:-1], {"role": "assistant", "content": chat_message(answer, t)}]
+    history = [*history[:-1], {"role": "assistant", "content": answer_message(answer, t, request)}]
     held = [*held, Turn(answer, len(history) - 1)]
     download = gr.DownloadButton(value=export_file([x.answer for x in held]), interactive=True)
     yield history, cards_html(answer, t), "", held, download
@@ -235,12 +235,20 @@ def _corpus(pipeline: Pipeline) -> list[tuple[Article, int]]:
 
 
 def _examples(articles: Sequence[tuple[Article, int]]) -> list[dict[str, str]]:
-    pairs = example_questions(a for a, _ in articles)
-    return [{"text": q, "display_text": label} for label, q in pairs]
+    return [{"text": q, "display_text": q} for q in example_questions(a for a, _ in articles)]
 
 
 def _outlets(articles: Sequence[tuple[Article, int]]) -> list[str]:
     return sorted({a.source for a, _ in articles if a.source})
+
+
+def _overview(pipeline: Pipeline, rows: Sequence[tuple[Article, int]]) -> str:
+    """The first screen's line on the index (what, from where, when, last refresh)."""
+    try:
+        manifest = pipeline.status()[1]
+    except RagError as e:
+        return overview_html([], None, str(e))
+    return overview_html([a for a, _ in rows], manifest)
 
 
 def _status(pipeline: Pipeline) -> str:

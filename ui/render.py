@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Sequence
 
 from rag.disagree import latest
 from rag.records import outlet
-from rag.types import Answer, Article, Hit, StoryRef
+from rag.types import Answer, Article, Citation, Hit, StoryRef
 
 from .links import deep_link, safe_url
 from .story import story_link
@@ -58,10 +57,11 @@ def answer_markdown(answer: Answer) -> str:
 
     >>> from rag.types import Answer
     >>> answer_markdown(Answer("q", "It <b>is</b> so. [1]", False))
-    'It &lt;b&gt;is&lt;/b&gt; so. <a href="#passage-1" class="cite">[1]</a>'
+    'It &lt;b&gt;is&lt;/b&gt; so. <span class="cite-wrap"><a href="#passage-1" class="cite">...'
     """
     text = answer.text
     bad_numbers, bad_spans = _flagged(answer)
+    cited = {c.n: c for c in answer.citations}
     marks = list(_MARK.finditer(text))
     out: list[str] = []
     pos = 0
@@ -79,14 +79,33 @@ def answer_markdown(answer: Answer) -> str:
         for j, m in enumerate(group):
             if j:
                 out.append(esc(text[group[j - 1].end() : m.start()]))
-            n = m.group(1)
-            cls = "cite unsupported" if int(n) in bad_numbers else "cite"
-            out.append(f'<a href="#passage-{n}" class="{cls}">[{n}]</a>')
+            out.append(cite_html(int(m.group(1)), bad_numbers, cited))
         pos = group[-1].end()
         i += 1
     tail = text[pos:]
     out.append(_segment(tail, any(s < len(text) and e > pos for s, e in bad_spans)))
     return "".join(out)
+
+
+def cite_html(n: int, bad_numbers: set[int], cited: dict[int, Citation]) -> str:
+    """Citation marker `[n]`: a link to passage card n and, when the citation is known, a
+    popover (shown on hover, focus or tap) with the cited sentence, title, outlet and date."""
+    cls = "cite unsupported" if n in bad_numbers else "cite"
+    c = cited.get(n)
+    link = f'<a href="#passage-{n}" class="{cls}">[{n}]</a>'
+    if c is None:
+        return f'<span class="cite-wrap">{link}</span>'
+    a = c.hit.article
+    sentence = " ".join(a.text[c.sentence_start : c.sentence_end].split())
+    meta = _meta(a)
+    warn = f'<span class="pop-warn">⚠ {esc(UNSUPPORTED_TIP)}</span>' if n in bad_numbers else ""
+    return (
+        f'<span class="cite-wrap">{link}<span class="pop" role="tooltip">'
+        f'<span class="pop-quote">“{_md_escape(sentence)}”</span>{warn}'
+        f'<span class="pop-title">{_md_escape(a.title or a.doc_id)}</span>'
+        f'<span class="pop-meta">{meta}</span>'
+        f'<a href="#passage-{n}" class="pop-open">See it in the sources ›</a></span></span>'
+    )
 
 
 def _segment(text: str, bad: bool) -> str:
@@ -108,14 +127,15 @@ CONFIDENCE_TIP = (
 )
 
 
-def chat_message(answer: Answer, turn: int = 0) -> str:
-    """The assistant message: the answer, the pipeline's note when it has one, and an empty
-    `<span class="turn turn-N">` that tells the page's script which answer this is (the chat's
-    sanitiser keeps classes, not data attributes)."""
+def chat_message(answer: Answer, turn: int = 0, filters: str = "", note: str | None = None) -> str:
+    """The assistant message: the answer, the note (default: the pipeline's own), the filters
+    line (`filters`: HTML from ui/filters.py), and an empty `<span class="turn turn-N">` that
+    tells the page's script which answer this is (the chat's sanitiser keeps classes, not
+    data attributes)."""
     body = answer_markdown(answer)
     if answer.standalone and answer.standalone != answer.question:  # a rewritten follow-up
         body = f'<span class="note">Searched for: {_md_escape(answer.standalone)}</span>\n\n' + body
-    note = answer.note  # e.g. "LLM unreachable: extractive answer shown"
+    note = answer.note if note is None else note
     if note:
         body += f'\n\n<span class="note">{_md_escape(note)}</span>'
     if answer.as_of and not answer.refused:
@@ -125,6 +145,8 @@ def chat_message(answer: Answer, turn: int = 0) -> str:
         body += f"\n\n{confidence_html(answer)}"
     for d in answer.disagreements:
         body += f' <span class="disagree-note">⚖ Sources disagree on {esc(d.about)}</span>'
+    if filters:
+        body += f"\n\n{filters}"
     return body + f'<span class="turn turn-{turn}"></span>'
 
 
@@ -186,6 +208,12 @@ def _meta(a: Article, *extra: str) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def relevance(hit: Hit) -> str:
+    """The one relevance figure shown everywhere (CLI, JSON, page): the question's and the
+    passage's similarity, 0 to 1. `relevance(Hit(..., similarity=0.714))` -> 'relevance 0.71'."""
+    return f"relevance {hit.similarity:.2f}"
+
+
 def card(
     hit: Hit,
     support: Sequence[tuple[int, int]],
@@ -214,7 +242,7 @@ def card(
     return (
         f'<div class="{classes}" id="{ident}-{hit.rank}">'
         f'<div class="card-head"><span class="n">[{hit.rank}]</span>{badge} {title_html(a)}</div>'
-        f'<div class="meta">{_meta(a, scores or f"score {hit.similarity:.2f}")}</div>'
+        f'<div class="meta">{_meta(a, scores or relevance(hit))}</div>'
         f"{warn}"
         f'<div class="passage">{highlight(c.text, local)}</div>'
         f"{at_source(a, support)}{also_html(hit)}{story_link(story, turn)}"
@@ -303,61 +331,3 @@ def cards_html(answer: Answer, turn: int = 0) -> str:
 
 EMPTY_CARDS = '<div class="cards empty">Sources appear here, next to each answer.</div>'
 SEARCHING = '<div class="cards empty">Searching the articles…</div>'
-
-
-# --- search tab ------------------------------------------------------------------------------
-
-
-def _rank(r: int | None) -> str:
-    return f"#{r}" if r else "–"
-
-
-def search_html(query: str, hits: Sequence[Hit]) -> str:
-    """Ranked chunks with the fused score and the separate dense / keyword ranks."""
-    if not hits:
-        return f'<div class="cards empty">No passages match “{esc(query)}”.</div>'
-    rows = [
-        card(
-            h,
-            [],
-            False,
-            ident="result",
-            scores=(
-                f"fused {h.score:.4f} · dense {_rank(h.dense_rank)} · "
-                f"keyword {_rank(h.keyword_rank)} · similarity {h.similarity:.2f}"
-            ),
-        )
-        for h in hits
-    ]
-    return (
-        f'<div class="cards results"><h3>{len(hits)} passages for “{esc(query)}”</h3>'
-        + "".join(rows)
-        + "</div>"
-    )
-
-
-def clip(text: str, words: int = 10, chars: int = 80) -> str:
-    """The first `words` words of `text` (at most `chars` characters), without a trailing
-    ellipsis or punctuation: `clip("A b c. D", 3)` -> 'A b c'."""
-    short = " ".join(text.replace("…", " ").split()[:words])[:chars]
-    return short.rstrip(" .,;:!?-–—")
-
-
-def example_questions(articles: Iterable[Article], n: int = 4) -> list[tuple[str, str]]:
-    """(label, question) pairs for an empty chat, from the newest articles' titles."""
-    newest = sorted(
-        (a for a in articles if a.title.strip()),
-        key=lambda a: (a.published or date.min, a.doc_id),
-        reverse=True,
-    )
-    out: list[tuple[str, str]] = []
-    for a in newest:
-        short = clip(a.title)
-        if not short or any(short == q for _, q in out):
-            continue
-        asks = a.title.rstrip().endswith("?") and short == clip(a.title, 99, 999)
-        question = f"{short}?" if asks else f"What is reported about: {short}?"
-        out.append((f"Ask about: {short}", question))
-        if len(out) == n:
-            break
-    return out

@@ -1,13 +1,18 @@
 """Serve: launching the app (`launch`), with the page's CSS/JS, the login, read-only beyond
-loopback, a port already in use said in a line, and an idle queue that polls gently."""
+loopback (no upload route either), the MCP tools on request, a port already in use said in a
+line, and an idle queue that polls gently."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import warnings
+from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag import follow, serving
 from rag.errors import InputError
@@ -15,8 +20,10 @@ from rag.pipeline import Pipeline
 from rag.serving import parse_auth
 
 from . import story, uploads
+from .agents import only_tools
 from .app import build_app
 from .assets import CSS, JS
+from .guard import Guard
 
 IDLE_POLL = 0.05  # seconds between an idle server's looks for work (see `idle_gently`)
 
@@ -24,6 +31,20 @@ IDLE_POLL = 0.05  # seconds between an idle server's looks for work (see `idle_g
 def launch_options() -> dict[str, Any]:
     """The `launch()` arguments that style the page and wire the citation links."""
     return {"css": CSS + story.CSS, "js": story.with_script(JS), "max_file_size": uploads.MAX_BYTES}
+
+
+def server_options(app: gr.Blocks, read_only: bool, login: tuple[str, str] | None) -> dict:
+    """The `launch()` arguments that hold the page's rules for the routes Gradio always
+    serves (ui/guard.py), and keep the MCP tools to ask and search (ui/agents.py) from the
+    moment the server starts."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        only_tools(app)  # before the first request: the server starts after this
+        yield
+
+    guard = Middleware(Guard, read_only=read_only, login=login)  # type: ignore[arg-type]
+    return {"app_kwargs": {"middleware": [guard], "lifespan": lifespan}}
 
 
 def launch(
@@ -34,6 +55,7 @@ def launch(
     read_only: bool | None = None,
     refresh: float | None = None,
     refresh_at_once: bool = False,
+    mcp: bool = False,
     **kwargs: Any,
 ) -> gr.Blocks:
     """Serve the app (blocking unless `prevent_thread_lock=True`); returns it.
@@ -43,6 +65,8 @@ def launch(
     leaves out uploads, updates and removals, in the page and in the API. `refresh`: update
     from the sources list every so many seconds in the background (`refresh_at_once`: the
     first time now); the chat answers from the live index and switches when a new one is in.
+    `mcp`: serve the tools ask and search to MCP clients at /gradio_api/mcp/ (under a login,
+    they send it as HTTP Basic).
     """
     login = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
     if read_only is None:
@@ -58,8 +82,15 @@ def launch(
         refresher.start()
     app.queue(default_concurrency_limit=pipeline.settings.concurrency)
     idle_gently(app)
+    if mcp:
+        where = f"http://{host}:{port}/gradio_api/mcp/"
+        login_note = " (HTTP Basic with the --auth login)" if login else ""
+        print(f"MCP tools ask and search at {where}{login_note}", file=sys.stderr)
+    options = {**launch_options(), **server_options(app, read_only, login), **kwargs}
     try:
-        app.launch(server_name=host, server_port=port, auth=login, **{**launch_options(), **kwargs})
+        with warnings.catch_warnings():  # about the chat's State input: that tool is not served
+            warnings.filterwarnings("ignore", message="This MCP server includes a tool")
+            app.launch(server_name=host, server_port=port, auth=login, mcp_server=mcp, **options)
     except OSError as e:
         raise InputError(
             f"cannot listen on {host}:{port} ({_first_line(e)}); is another server using it? "

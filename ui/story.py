@@ -28,12 +28,15 @@ def esc(text: str) -> str:
 
 
 def story_link(ref: StoryRef | None, turn: int) -> str:
-    """The card's link to its story: "Story: 6 articles from 3 outlets ›" ("" without one).
+    """The card's link to its story: "Story: 6 articles from 3 outlets ›" ("" without one, and
+    for a story that is the article alone).
 
     >>> story_link(StoryRef("d1", "s0a", 3, 2), 1)
     '<a class="story-link" ... data-turn="1">Story: 3 articles from 2 outlets ›</a>'
+    >>> story_link(StoryRef("d1", "s0a", 1, 1), 1)
+    ''
     """
-    if ref is None:
+    if ref is None or ref.articles < 2:
         return ""
     outlets = f" from {ref.outlets} outlet{'s' * (ref.outlets != 1)}" if ref.outlets else ""
     what = f"{ref.articles} article{'s' * (ref.articles != 1)}{outlets}"
@@ -79,7 +82,7 @@ def story_html(story: Story, turn: int | None = None) -> str:
     return (
         f'<div class="cards story-view" data-turn="story" id="story-view">{back}'
         f'<h3>Story: {title}</h3><div class="story-meta">{" · ".join(facts)}</div>'
-        '<button type="button" class="story-flip">Show oldest first</button>'
+        '<button type="button" class="story-flip" aria-pressed="false">Show oldest first</button>'
         f'<ol class="timeline">{rows}</ol></div>'
     )
 
@@ -97,27 +100,26 @@ def show_story(pipeline: Pipeline, value: str) -> str:
 
 CSS = """
 #story-pick { display: none !important; }
-a.story-link { font-size: .85em; color: #2563eb; text-decoration: none; cursor: pointer;
+a.story-link { font-size: .85em; color: var(--rag-link); text-decoration: none; cursor: pointer;
   display: inline-block; margin-top: .3em; }
-a.story-back { font-size: .9em; color: #2563eb; text-decoration: none; cursor: pointer; }
+a.story-back { font-size: .9em; color: var(--rag-link); text-decoration: none; cursor: pointer; }
 .story-view h3 { margin-top: .4em !important; }
-.story-view .story-meta { font-size: .88em; opacity: .8; margin-bottom: .5em; }
+.story-view .story-meta { font-size: .88em; color: var(--rag-muted); margin-bottom: .5em; }
 .story-view .story-flip { font-size: .85em; border: 1px solid var(--border-color-primary);
-  border-radius: 6px; padding: 1px 8px; background: none; cursor: pointer; }
-.story-view ol.timeline { list-style: none; padding: 0; margin: .6em 0 0;
-  display: flex; flex-direction: column; }
-.story-view ol.timeline.oldest { flex-direction: column-reverse; }
-.story-view li.entry { border-left: 3px solid #2563eb; padding: .2em 0 .5em .7em;
+  border-radius: 6px; padding: 1px 8px; background: none; color: inherit; cursor: pointer; }
+.story-view ol.timeline { list-style: none; padding: 0; margin: .6em 0 0; }
+.story-view li.entry { border-left: 3px solid var(--rag-accent); padding: .2em 0 .5em .7em;
   margin: 0 0 .3em; overflow-wrap: anywhere; }
-.story-view .when { font-size: .82em; opacity: .75; }
+.story-view .when { font-size: .82em; color: var(--rag-muted); }
 .story-view .headline { font-weight: 700; }
 .story-view .key { font-size: .9em; margin-top: .15em; }
 span.disagree-note { font-size: .8em; padding: 1px 7px; border-radius: 9px;
-  background: #fde2e2; color: #8a1c1c; white-space: nowrap; }
+  background: var(--rag-differ-bg); color: var(--rag-differ-fg); white-space: nowrap; }
 """
 
 # A click on a card's story link asks the server for the story (#story-pick); the panel's
-# "back" link asks for that turn's passages again (#turn-pick); the button flips the order.
+# "back" link asks for that turn's passages again (#turn-pick); the button reverses the list
+# (its DOM order, so screen readers hear it in the order shown).
 JS = r"""
 () => {
   if (window.__ragStories) return;
@@ -155,8 +157,10 @@ JS = r"""
     const flip = t.closest && t.closest('button.story-flip');
     if (flip) {
       const list = flip.parentElement.querySelector('ol.timeline');
+      [...list.children].reverse().forEach((li) => list.appendChild(li));  // the DOM order too
       const oldest = list.classList.toggle('oldest');
       flip.textContent = oldest ? 'Show newest first' : 'Show oldest first';
+      flip.setAttribute('aria-pressed', String(oldest));
     }
   }, true);
 }
