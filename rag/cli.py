@@ -218,7 +218,7 @@ def ask(question: str, as_json: bool, use_llm: bool, **opts: Any) -> None:
         mark = f"[{h.rank}]" if h.rank in cited else f" {h.rank}."
         click.echo(
             f"{mark} {h.article.title} — {_outlet(h.article)}"
-            f"{h.article.published or 'undated'} (score {h.similarity:.2f})"
+            f"{h.article.published or 'undated'} (relevance {h.similarity:.2f})"
         )
 
 
@@ -240,7 +240,7 @@ def search(query: str, as_json: bool, **opts: Any) -> None:
     for h in hits:
         click.echo(
             f"{h.rank}. {h.article.title} — {_outlet(h.article)}"
-            f"{h.article.published or 'undated'} (score {h.score:.3f})"
+            f"{h.article.published or 'undated'} (relevance {h.similarity:.2f})"
         )
         click.echo("   " + " ".join(h.chunk.text.split())[:300])
 

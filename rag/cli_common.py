@@ -190,8 +190,8 @@ def hit_json(h: Hit) -> dict[str, Any]:
         "url": a.url,
         "chunk_start": h.chunk.start,
         "chunk_end": h.chunk.end,
-        "score": round(h.score, 6),
-        "similarity": round(h.similarity, 6),
+        "score": round(h.score, 6),  # the fused ranking score, for scripts that sort by it
+        "relevance": round(h.similarity, 6),  # the one figure the CLI and the page show too
         "dense_rank": h.dense_rank,
         "keyword_rank": h.keyword_rank,
         "text": h.chunk.text,

@@ -52,6 +52,12 @@ from .errors import IndexMissingError
     help="Update from the sources list in the background on this schedule (15m, 1h); the chat "
     "switches to each new index when it is ready.",
 )
+@click.option(
+    "--mcp",
+    is_flag=True,
+    help="Also serve ask and search as MCP tools at /gradio_api/mcp/ (under --auth, MCP clients "
+    "send the login as HTTP Basic).",
+)
 @serve_ray_options
 def serve(
     host: str,
@@ -61,6 +67,7 @@ def serve(
     source_paths: tuple[str, ...],
     update_first: bool,
     refresh: str | None,
+    mcp: bool,
     ray_address: str | None,
     ray_workers: int | None,
     **opts: Any,
@@ -69,7 +76,8 @@ def serve(
 
     An existing index is served as it is (checked first); with no index yet, --sources (default:
     the sources list, else seeds/) are indexed first. --update brings an existing one in step
-    with its sources; --refresh keeps doing so while serving, the first time at once.
+    with its sources; --refresh keeps doing so while serving, the first time at once. --mcp
+    lets agents ask and search too (the tools `ask` and `search`; nothing that changes the index).
     --ray searches the shards of an index cut by month (`rag index build --shards month`) on
     Ray actors.
     """
@@ -114,4 +122,5 @@ def serve(
         read_only=serving.read_only(host, login),
         refresh=every,
         refresh_at_once=not update_first,
+        mcp=mcp,
     )
