@@ -13,11 +13,12 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-from . import chunk, dedup, follow, index, shards, sources, store, stories, tune
+from . import chunk, dedup, follow, index, keep, shards, sources, store, stories, tune, writes
 from .config import Settings
 from .digest import text_key
 from .embed import Embedder
 from .errors import InputError, RagError
+from .names import shown
 from .reuse import reusable
 from .types import Article, BuildReport, Manifest, Skipped
 
@@ -73,7 +74,7 @@ class Indexer:
         Vectors of articles unchanged since the live generation (same content hash, same model
         and chunk settings) are reused, not re-embedded.
         """
-        names = [str(p) for p in paths]
+        names = follow.typed(paths)  # paths absolute: readable from any folder
         with index.locked(self.settings.index_dir):
             report = self._index(names, (), progress, on_progress, on_skip)
             follow.save(self.settings.index_dir, names)  # what `update` refreshes from now on
@@ -86,20 +87,23 @@ class Indexer:
         progress: bool = False,
         on_progress: Progress | None = None,
         on_skip: OnSkip | None = None,
+        prune: bool = False,
     ) -> BuildReport:
         """Bring the index in step with `paths` (default: the sources list, rag/follow.py).
 
         New articles are embedded and added, changed ones replaced, vanished ones dropped;
-        articles removed with `remove` stay out. With nothing changed, no generation is
-        written (the report names the live one).
+        articles removed with `remove` stay out; a source that cannot be read keeps what it
+        gave (rag/keep.py) unless `prune`. With nothing changed, no generation is written
+        (the report names the live one).
         """
         index.current(self.settings.index_dir)  # no index: say so before taking the lock
         with index.locked(self.settings.index_dir):
             m = index.read_manifest(index.current(self.settings.index_dir))
-            names = [str(p) for p in paths] or follow.listed(self.settings.index_dir)
-            report = self._index(names, m.excluded, progress, on_progress, on_skip, live=m)
-            if paths:
-                follow.save(self.settings.index_dir, names)
+            names = follow.typed(paths) or follow.listed(self.settings.index_dir)
+            report = self._index(
+                names, m.excluded, progress, on_progress, on_skip, live=m, prune=prune
+            )
+            follow.save(self.settings.index_dir, names)  # old relative entries kept absolute
             return report
 
     def remove(self, keys: Iterable[str]) -> BuildReport:
@@ -173,14 +177,21 @@ class Indexer:
         on_progress: Progress | None,
         on_skip: OnSkip | None,
         live: Manifest | None = None,
+        prune: bool = False,
     ) -> BuildReport:
         plan = self._read(names, progress, on_skip)
+        if not prune:  # what an unreadable source gave stays indexed (rag/keep.py)
+            plan.articles, notes = keep.kept(self.settings.index_dir, plan.articles, plan.skipped)
+            for note in notes:
+                plan.skipped.append(note)
+                if on_skip:
+                    on_skip(note)
         out = set(excluded)
         plan.articles = [a for a in plan.articles if a.doc_id not in out]
         plan.excluded = tuple(excluded)
         if not plan.articles:
             raise InputError(
-                f"no readable articles in {', '.join(names) or 'the given paths'}; "
+                f"no readable articles in {shown(', '.join(names)) or 'the given paths'}; "
                 "nothing was indexed and the current index is unchanged"
             )
         if live is not None and self._same(plan, live):
@@ -254,7 +265,12 @@ class Indexer:
         return plan
 
     def _write(self, plan: Plan, progress: bool, on_progress: Progress | None) -> BuildReport:
-        """Chunk, embed (reusing what it can), write and switch to a new generation."""
+        """Chunk, embed (reusing what it can), write and switch to a new generation; a full
+        disk is one IndexWriteError and leaves the live generation as it was (rag/writes.py)."""
+        with writes.writing(self.settings.index_dir):
+            return self._generation(plan, progress, on_progress)
+
+    def _generation(self, plan: Plan, progress: bool, on_progress: Progress | None) -> BuildReport:
         s = self.settings
         articles = plan.articles
         spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]

@@ -100,6 +100,9 @@ class Settings:
     fetch_workers: int = 8  # requests at a time in all
     fetch_retries: int = 2  # more tries after 429, 5xx or a dropped connection
     fetch_backoff: float = 1.0  # seconds before the first retry, doubled each time
+    # connect to loopback / private / link-local hosts too (rag/reach.py); without it only the
+    # hosts of the sources typed by the owner may be private (RAG_ALLOW_PRIVATE_HOSTS=1)
+    allow_private_hosts: bool = False
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -10,8 +10,10 @@ The rules, each a `Limits` field: only http(s); one timeout for the whole respon
 checked again (scheme, robots.txt); at most `per_host` requests to one host (scheme://host:port)
 at a time, starts `host_interval` s apart (robots.txt's Crawl-delay when longer, up to 10 s);
 `retries` more tries after 429 / 5xx / a dropped connection, `backoff` s apart, doubled each
-time (Retry-After when given, up to 60 s). robots.txt is read once per host and kept a day in
-`robots` (the caller keeps it); one that cannot be read (5xx) means "not now" (RFC 9309).
+time (Retry-After when given, up to 60 s); every connection, each hop's too, only to a public
+address unless `allow_private` or the host is one of `allowed_hosts` (rag/reach.py).
+robots.txt is read once per host and kept a day in `robots` (the caller keeps it; rag/robots.py);
+one that cannot be read (5xx) means "not now" (RFC 9309).
 Every failure raises FetchError(url, why). Thread-safe. httpx is imported by the first Fetcher.
 """
 
@@ -22,17 +24,17 @@ import hashlib
 import http
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 from .errors import FetchError
+from .names import shown
+from .reach import Reach, Refused, transport
+from .robots import AGENT, ROBOTS_MAX_BYTES, ROBOTS_TTL, Robots  # noqa: F401  (re-exported)
 
 USER_AGENT = "rag-news/0.1 (news question answering; fetches the feeds its owner follows)"
-AGENT = "rag-news"  # the name robots.txt groups are matched against
-ROBOTS_TTL = 24 * 3600.0  # seconds a robots.txt is trusted
-ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 MAX_CRAWL_DELAY = 10.0
 MAX_RETRY_AFTER = 60.0  # a longer Retry-After: give up now and say so
 RETRY = frozenset({429, 500, 502, 503, 504})
@@ -52,11 +54,14 @@ class Limits:
     retries: int = 2  # more tries after 429 / 5xx / a dropped connection
     backoff: float = 1.0  # seconds before the first retry; doubled for each next one
     user_agent: str = USER_AGENT
+    allow_private: bool = False  # connect to loopback / private / link-local hosts too
 
     @classmethod
     def of(cls, settings: object) -> Limits:
-        """The limits `settings` names (`fetch_timeout`, `fetch_max_bytes`, ...), else defaults."""
+        """The limits `settings` names (`fetch_timeout`, `fetch_max_bytes`, ...,
+        `allow_private_hosts`), else defaults."""
         given = {f.name: getattr(settings, f"fetch_{f.name}", None) for f in fields(cls)}
+        given["allow_private"] = getattr(settings, "allow_private_hosts", None)
         return cls(**{k: v for k, v in given.items() if v is not None})
 
 
@@ -124,10 +129,14 @@ class _Host:
 
 class Fetcher:
     """GETs under `limits`; `robots`: origin -> (robots.txt text, time.time() read), updated in
-    place. `requests` counts the HTTP requests sent (robots.txt, redirects and retries too)."""
+    place; `allowed_hosts`: hosts that may be private (those the owner typed). `requests`
+    counts the HTTP requests sent (robots.txt, redirects and retries too)."""
 
     def __init__(
-        self, limits: Limits | None = None, robots: dict[str, tuple[str, float]] | None = None
+        self,
+        limits: Limits | None = None,
+        robots: dict[str, tuple[str, float]] | None = None,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         import httpx  # only where there is something to fetch
 
@@ -135,17 +144,16 @@ class Fetcher:
         self.robots = robots if robots is not None else {}
         self.requests = 0
         self._httpx: Any = httpx
+        reach = Reach(frozenset(allowed_hosts), self.limits.allow_private)
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.limits.timeout),
             follow_redirects=False,
             headers={"User-Agent": self.limits.user_agent},
-            limits=httpx.Limits(max_connections=max(4, 2 * self.limits.workers)),
+            transport=transport(reach, max_connections=max(4, 2 * self.limits.workers)),
         )
         self._lock = threading.Lock()
         self._hosts: dict[str, _Host] = {}
-        self._parsers: dict[str, RobotFileParser] = {}
-        self._unreadable: dict[str, str] = {}  # origin -> why its robots.txt could not be read
-        self._robot_locks: dict[str, threading.Lock] = {}
+        self._robots = Robots(self.robots, self._read_robots)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -167,7 +175,7 @@ class Fetcher:
         for _ in range(self.limits.max_redirects + 1):
             origin = _origin(url, current)
             if robots:
-                self._check_robots(url, current, origin)
+                self._robots.check(url, current, origin)
             status, headers, body, tries = self._send(url, current, origin, previous, kind)
             if status in REDIRECT:
                 location = headers.get("location", "").strip()
@@ -175,7 +183,7 @@ class Fetcher:
                     raise FetchError(url, f"HTTP {status} redirect without a Location")
                 current = urljoin(current, location).split("#")[0]
                 if current in seen:
-                    raise FetchError(url, f"redirect loop (back to {current})")
+                    raise FetchError(url, f"redirect loop (back to {shown(current)})")
                 seen.add(current)
                 continue
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -253,6 +261,8 @@ class Fetcher:
                             raise FetchError(url, f"timed out after {timeout:g} s")
                         parts.append(part)
                     return 200, r.headers, b"".join(parts)
+            except Refused as e:
+                raise FetchError(url, str(e)) from None
             except httpx.TimeoutException:
                 raise FetchError(url, f"timed out after {timeout:g} s") from None
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as e:
@@ -269,45 +279,8 @@ class Fetcher:
             return self._hosts[origin]
 
     def _interval(self, origin: str) -> float:
-        parser = self._parsers.get(origin)
-        delay = parser.crawl_delay(AGENT) if parser is not None else None
-        return max(self.limits.host_interval, min(MAX_CRAWL_DELAY, float(delay or 0)))
-
-    # --- robots.txt --------------------------------------------------------------------------
-
-    def _check_robots(self, url: str, current: str, origin: str) -> None:
-        parser = self._robots(origin)
-        if origin in self._unreadable:  # the host is down: say so; else robots.txt is
-            why = self._unreadable[origin]
-            down = not why.startswith("HTTP")
-            raise FetchError(url, why if down else f"{origin}/robots.txt cannot be read ({why})")
-        if not parser.can_fetch(AGENT, current):
-            where = "" if current == url else f" (redirected to {current})"
-            raise FetchError(url, f"disallowed by {origin}/robots.txt{where}")
-
-    def _robots(self, origin: str) -> RobotFileParser:
-        with self._lock:
-            parser = self._parsers.get(origin)
-            lock = self._robot_locks.setdefault(origin, threading.Lock())
-        if parser is not None:
-            return parser
-        with lock:  # one read per host, however many threads ask
-            if origin in self._parsers:
-                return self._parsers[origin]
-            cached = self.robots.get(origin)
-            text = cached[0] if cached else ""
-            if not cached or time.time() - cached[1] > ROBOTS_TTL:
-                try:
-                    text = self._read_robots(origin)
-                    self.robots[origin] = (text, time.time())
-                except FetchError as e:
-                    if not cached:  # never read: wait until it can be (RFC 9309, 2.3.1.4)
-                        self._unreadable[origin] = e.reason
-            parser = RobotFileParser()
-            parser.parse(text.splitlines())
-            with self._lock:
-                self._parsers[origin] = parser
-            return parser
+        delay = self._robots.delay(origin) or 0.0
+        return max(self.limits.host_interval, min(MAX_CRAWL_DELAY, delay))
 
     def _read_robots(self, origin: str) -> str:
         """robots.txt's text; "" (everything allowed) when there is none (4xx)."""
@@ -325,13 +298,15 @@ def _origin(url: str, current: str) -> str:
         parts = urlsplit(current)
         port = parts.port
     except ValueError:
-        raise FetchError(url, f"not a valid URL ({current})") from None
+        raise FetchError(url, f"not a valid URL ({shown(current)})") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         what = f"{scheme}:" if scheme else "a URL without a scheme"
         raise FetchError(url, f"only http and https URLs are fetched, not {what}")
     if not parts.hostname:
         raise FetchError(url, "no host in the URL")
+    if len(parts.hostname) > 253 or any(len(x) > 63 for x in parts.hostname.split(".")):
+        raise FetchError(url, "not a valid host name (over 253 characters, or a part over 63)")
     name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     netloc = name if port in (None, {"http": 80, "https": 443}[scheme]) else f"{name}:{port}"
     return f"{scheme}://{netloc}"
@@ -361,4 +336,4 @@ def _mb(n: int) -> str:
 
 
 def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [""])[0][:160]
+    return shown((str(e).strip().splitlines() or [""])[0][:160])

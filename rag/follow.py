@@ -1,7 +1,7 @@
 """Follow: the sources list kept in the index folder, and refreshes of it on a schedule.
 
     add(index_dir, ["https://example.com/feed.xml"])  # now `rag index update` refreshes it too
-    listed(index_dir)                                 # ['seeds', 'https://example.com/feed.xml']
+    listed(index_dir)                   # ['/home/me/news/seeds', 'https://example.com/feed.xml']
     Refresher(pipeline.update, every=parse_every("15m")).start()  # `rag serve --refresh 15m`
 
 The list is `index/sources.json`, beside the generations rather than in one: what to follow is
@@ -9,6 +9,14 @@ not part of what is indexed, so changing it writes no generation, and a rollback
 A build, and an update given paths, write it; without the file (an index from before it), the
 live manifest's `sources` are the list. Each manifest still records what its generation read.
 Removing a source forgets its fetch state; its articles leave the index at the next update.
+
+Paths are kept absolute, so `rag serve` or `rag index update` from another folder read the
+same files: a name typed now is taken from the current folder (`typed`); an entry kept relative
+by an older version is taken from the index folder's parent (where `index/` was built from),
+else from the current folder if it is there, and is written back absolute at the next update.
+A name that means the current folder without naming it ("", ".", "./") is refused: give the
+folder's full path if that is what you mean. URLs are kept whole (the fetch needs them), and
+shown without their login or query values (rag/names.py).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from typing import Any
 
 from . import generation
 from .errors import ConfigError, IndexLockedError, IndexStateError, InputError, RagError
+from .names import same_source, shown
 from .sources import is_url, tally
 from .types import BuildReport, Skipped
 from .webstate import STATE, Run, State, runs
@@ -53,7 +62,40 @@ def listed(index_dir: Path) -> list[str]:
         ) from e
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise IndexStateError(f"{path} is not a JSON list of sources; fix it or delete it")
-    return raw
+    return list(dict.fromkeys(stored(x, index_dir) for x in raw if x.strip()))
+
+
+def typed(names: Iterable[str | Path]) -> list[str]:
+    """Sources as given now, as they are kept: URLs whole, paths absolute (from the current
+    folder), each once; InputError for a name that means the current folder unsaid.
+
+    >>> typed(["/data/news/", "https://example.com/feed.xml"])
+    ['/data/news', 'https://example.com/feed.xml']
+    """
+    out = []
+    for raw in names:
+        name = str(raw)
+        if is_url(name.strip()):
+            out.append(name.strip())
+            continue
+        if not name.strip() or os.path.normpath(name.strip()) == ".":
+            raise InputError(
+                f"{shown(repr(name))} names no source (it would read the whole current folder); "
+                "give the folder's full path if that is what you mean"
+            )
+        out.append(os.path.abspath(os.path.expanduser(name)))
+    return list(dict.fromkeys(out))
+
+
+def stored(name: str, index_dir: Path) -> str:
+    """A kept entry as it is read now: URLs and absolute paths as they are; a relative path
+    (kept by an older version) from the index folder's parent, else from the current folder
+    when it is there and not beside the index."""
+    if is_url(name) or os.path.isabs(name):
+        return name
+    beside = os.path.abspath(os.path.join(index_dir.absolute().parent, name))
+    here = os.path.abspath(name)
+    return here if not os.path.exists(beside) and os.path.exists(here) else beside
 
 
 def save(index_dir: Path, names: Iterable[str]) -> None:
@@ -66,29 +108,35 @@ def save(index_dir: Path, names: Iterable[str]) -> None:
 
 def add(index_dir: Path, names: Sequence[str]) -> list[str]:
     """Append `names` (URLs, files or folders) to the list; the list after."""
-    for name in names:
+    given = typed(names)
+    for name in given:
         if is_url(name) and not name.lower().startswith(("http://", "https://")):
-            raise InputError(f"{name}: only http and https URLs can be followed")
+            raise InputError(f"{shown(name)}: only http and https URLs can be followed")
         if not is_url(name) and not Path(name).exists():
-            raise InputError(f"{name}: no such file or folder (give a path or an http(s) URL)")
+            raise InputError(
+                f"{shown(name)}: no such file or folder (give a path or an http(s) URL)"
+            )
     with generation.locked(index_dir):
         now = listed(index_dir)
-        new = [*now, *(n for n in names if n not in now)]
+        new = [*now, *(n for n in given if n not in now)]
         save(index_dir, new)
     return new
 
 
 def remove(index_dir: Path, names: Sequence[str]) -> list[str]:
-    """Take `names` off the list and forget what their fetches saw; the list after."""
+    """Take `names` off the list and forget what their fetches saw; the list after. A name is
+    an entry as kept, as shown (`rag index sources list`), or a path from here."""
     with generation.locked(index_dir):
         now = listed(index_dir)
-        missing = [n for n in names if n not in now]
+        gone = {n for n in now for given in names if _names(given, n)}
+        missing = [g for g in names if not any(_names(g, n) for n in now)]
         if missing:
             raise InputError(
-                f"{', '.join(missing)} is not in the sources list; `rag index sources list` "
-                "shows it"
+                f"{shown(', '.join(missing))} is not in the sources list; `rag index sources "
+                "list` shows it"
             )
-        new = [n for n in now if n not in names]
+        new = [n for n in now if n not in gone]
+        names = sorted(gone)
         save(index_dir, new)
         if (index_dir / STATE).is_file():
             with State(index_dir / STATE) as state:
@@ -96,13 +144,25 @@ def remove(index_dir: Path, names: Sequence[str]) -> list[str]:
     return new
 
 
+def _names(given: str, name: str) -> bool:
+    """True when `given` (typed in `rag index sources remove`) names the kept entry `name`."""
+    if same_source(given, name):
+        return True
+    return bool(given.strip()) and not is_url(given) and os.path.abspath(given) == name
+
+
 @dataclass(frozen=True)
 class Source:
     """One line of the sources table."""
 
-    name: str
+    name: str  # as kept: the full URL (never shown; `label` is)
     kind: str  # "feed", "page", "URL" (not fetched yet), "folder", "file", "missing"
     run: Run | None = None  # its last fetch (URL sources)
+
+    @property
+    def label(self) -> str:
+        """The name as it may be shown: no login or query values, no control characters."""
+        return shown(self.name)
 
 
 def table(index_dir: Path) -> list[Source]:
@@ -277,6 +337,6 @@ class Refresher:
             step = min(retry, self.every) if retry and self.every else self.every
             self.next_at = max(time.time(), started + step) if step else None
         for item in skipped:
-            self._log(f"refresh: {item.path}: {item.reason}")
-        self._log(result.line)
+            self._log(shown(f"refresh: {item.path}: {item.reason}"))
+        self._log(shown(result.line))
         return result

@@ -2,11 +2,15 @@
 
     normal_url("https://x.example/story/amp?utm_source=rss")   # 'https://x.example/story'
     canonical(html, base)        # the page's <link rel="canonical"> (or og:url), absolute
-    extract(response, key)       # the article on a fetched page (trafilatura), or Unreadable
+    extract(response, key)       # (the article on a fetched page, a note), or Unreadable
 
 An article's URL, and so its doc_id, is its page's canonical link, else the URL it was fetched
 from, normalised: one story reached by two URLs (tracking parameters, an AMP page) is one
-article. feedparser and trafilatura are imported only when there is something to parse.
+article. A canonical link is trusted only on the page's own registrable domain (rag/domains.py)
+or one the linking feed declares: a page on one site naming another site's article would take
+its place and its outlet, so it keeps the URL it was fetched from, and a note says so.
+Query parameters that look like secrets (token, key, sig...) are not part of an article's URL.
+feedparser and trafilatura are imported only when there is something to parse.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from . import markup
+from . import domains, markup
 from .fetch import Response
 from .records import Unreadable, article, clip, first_sentence, host, parse_date
 from .types import Article
@@ -30,13 +35,19 @@ _TRACKING = re.compile(
     re.IGNORECASE,
 )
 _AMP = re.compile(r"(?:amp|outputtype)", re.IGNORECASE)  # ?amp, ?amp=1, ?outputType=amp
+# query keys whose values are credentials: never part of an article's URL (it is shown)
+_SECRET = re.compile(
+    r"(?:.*[_-])?(?:token|key|apikey|sig|signature|secret|password|passwd|pwd|auth|"
+    r"credential|credentials|jwt)|x-amz-.*|x-goog-.*",
+    re.IGNORECASE,
+)
 
 
 def normal_url(url: str) -> str:
-    """One spelling per page: lower-case scheme and host, no default port, no fragment, no
-    tracking or AMP parameters, the rest sorted, no trailing "/amp".
+    """One spelling per page: lower-case scheme and host, no user:password@, no default port,
+    no fragment, no tracking, AMP or secret parameters, the rest sorted, no trailing "/amp".
 
-    >>> normal_url("HTTPS://News.example:443/a/story/amp/?utm_source=rss&b=2&a=1#top")
+    >>> normal_url("HTTPS://me:pw@News.example:443/a/story/amp/?utm_source=rss&b=2&a=1&token=x")
     'https://news.example/a/story?a=1&b=2'
     """
     parts = urlsplit(strip_tracking(url))
@@ -49,6 +60,7 @@ def normal_url(url: str) -> str:
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not (_AMP.fullmatch(k) and v.lower() in ("", "1", "true", "amp"))
+        and not _SECRET.fullmatch(k)
     ]
     return urlunsplit((parts.scheme.lower(), netloc, path, urlencode(sorted(query)), ""))
 
@@ -113,8 +125,15 @@ def placeholder(key: str) -> Article:
     return Article(doc_id="", title="", text="", path=key)
 
 
-def extract(r: Response, key: str, entry: Any = None, stand_in: Article | None = None) -> Article:
-    """The article on page `r` (Unreadable when there is none); its URL is the canonical one."""
+def extract(
+    r: Response,
+    key: str,
+    entry: Any = None,
+    stand_in: Article | None = None,
+    trusted: Iterable[str] = (),
+) -> tuple[Article, str]:
+    """The article on page `r` (Unreadable when there is none), and a note ("" or why its
+    canonical link was ignored); its URL is the canonical one when `identity` trusts it."""
     import trafilatura  # heavy; only when there is a page to read
 
     if b"\x00" in r.body[:4096]:
@@ -125,9 +144,9 @@ def extract(r: Response, key: str, entry: Any = None, stand_in: Article | None =
     body = (getattr(doc, "text", None) or "").strip()
     if len(body.split()) < markup.MIN_HTML_WORDS:
         raise Unreadable("no article text found in the page")
-    url = normal_url(canonical(r.body, r.final_url) or r.final_url)
+    url, note = identity(r.body, r.final_url, trusted)
     title = clip(getattr(doc, "title", None) or "")
-    return article(
+    art = article(
         url,
         title=title or (stand_in.title if stand_in else "") or first_sentence(body),
         text=body,
@@ -138,6 +157,27 @@ def extract(r: Response, key: str, entry: Any = None, stand_in: Article | None =
         author=getattr(doc, "author", None) or (stand_in.author if stand_in else ""),
         path=key,
     )
+    return art, note
+
+
+def identity(body: bytes, final_url: str, trusted: Iterable[str] = ()) -> tuple[str, str]:
+    """The URL that names a page (normalised) and a note: its canonical link when that is on
+    the page's own registrable domain or one of `trusted` (domains a linking feed declares),
+    else the URL it was fetched from, and the note says why.
+
+    >>> identity(b'<link rel="canonical" href="https://www.a.example/s">', "http://m.a.example/s")
+    ('https://www.a.example/s', '')
+    >>> identity(b'<link rel="canonical" href="https://b.example/s">', "http://a.example/s")[0]
+    'http://a.example/s'
+    """
+    link = canonical(body, final_url)
+    if not link or domains.same_site(link, final_url) or domains.site(link) in set(trusted):
+        return normal_url(link or final_url), ""
+    note = (
+        f"its canonical link {link} is on another site; kept under the URL it was fetched "
+        "from (a page cannot stand in for another site's article)"
+    )
+    return normal_url(final_url), note
 
 
 class _Links(HTMLParser):

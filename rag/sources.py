@@ -13,13 +13,15 @@ One loader per format, chosen by extension (case-insensitive):
                            `state_dir` (the index folder), unchanged ones cost one request
 
 Bad input never raises and never stops the rest: a file or record that cannot be read becomes
-`Skipped(path, reason)`, with a short one-line reason, and reading goes on. A record's path is
-the file's plus ":line" (JSONL) or "#entry" (feeds). doc_ids: see rag/records.py.
+`Skipped(path, reason)`, with a short one-line reason, and reading goes on. Both are as they
+may be shown (rag/names.py): control characters escaped, URLs without logins or query values.
+A record's path is the file's plus ":line" (JSONL) or "#entry" (feeds). doc_ids: see rag/records.py.
 
 Limits: files read whole (all but JSONL) up to MAX_FILE_BYTES; JSONL lines and files as
 rag/jsonl.py says. An article's text longer than `max_chars` (Settings.max_article_chars) is
 cut there and kept, and a `Note` says so; so does a `published` date after today (the article
-is kept as it is, but a chat as of today leaves it out until then). A `Note` is a `Skipped`
+is kept as it is, but a chat as of today leaves it out until then), and so does a first line
+`date ...` that is not a real date (the article is kept undated). A `Note` is a `Skipped`
 that skipped nothing: `tally` counts them apart.
 Duplicates (two articles with one URL or doc_id) are yielded as read; the caller decides.
 """
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from . import jsonl, markup
 from .config import Settings
+from .names import shown
 from .records import Unreadable, article, clip, content_hash, first_sentence, one_line, parse_date
 from .types import Article, Skipped
 
@@ -121,6 +124,9 @@ def read(
         streams.append(web.read(urls, state_dir=state_dir, settings=settings))
     for items in streams:
         for item in items:
+            if isinstance(item, Skipped):  # as it may be shown: never a forged line or a secret
+                yield dataclasses.replace(item, path=shown(item.path), reason=shown(item.reason))
+                continue
             if isinstance(item, Article) and len(item.text) > max_chars:
                 item = _cut(item, max_chars)
                 yield item
@@ -253,7 +259,8 @@ def _load_text(
     path: Path, rel: str, info: os.stat_result, max_chars: int
 ) -> Iterator[Article | Skipped]:
     """Plain text or Markdown; `published` falls back to the file's modification date only
-    when the file has no `date YYYY-MM-DD` first line. At most 4 bytes per allowed character
+    when the file has no `date YYYY-MM-DD` first line (one that is not a real date is taken
+    off, and the article is undated, with a note). At most 4 bytes per allowed character
     (the most UTF-8 and UTF-16 take) are read."""
     limit = 4 * (max_chars + 2)  # + a date line's and a BOM's worth
     with open(path, "rb") as f:
@@ -263,18 +270,26 @@ def _load_text(
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     published = None
     match = _DATE_LINE.match(text)
-    if match and (published := parse_date(match.group(1))):
+    bad = ""  # a date line that names no real date
+    if match:
+        published = parse_date(match.group(1))
+        bad = "" if published else match.group(1)
         text = text[match.end() :]
     text = text.strip()
     if not text:
         raise Unreadable("no text after the date line")
-    if published is None:
+    if published is None and not bad:
         published = date.fromtimestamp(info.st_mtime)
     cut = not whole or len(text) > max_chars
     text = text[:max_chars]
     heading = _HEADING.search(text)
     title = clip(heading.group(1)) if heading else first_sentence(text)
     yield article(rel, title=title, text=text, published=published, path=str(path))
+    if bad:
+        yield Note(
+            str(path),
+            f"first line 'date {bad}' is not a real date (YYYY-MM-DD); kept undated: fix the line",
+        )
     if cut:
         yield _cut_note(str(path), max_chars)
 

@@ -12,8 +12,10 @@ Each refresh costs as little as it can (state in index/fetch-state.sqlite, rag/w
 a feed not modified (304, or the same body) gives its articles as before and no page is
 fetched; in a changed feed only new entries and changed ones (title, summary, dates) have their
 page fetched, conditionally, and an unchanged page reuses its article without extracting it
-again. An entry gone from its feed stays indexed. A source or page that fails is one line and
-never stops the rest; the articles it gave before are kept. Fetching rules: rag/fetch.py.
+again. An entry gone from its feed stays indexed. A source or page that fails (whatever the
+error, an extractor's crash included) is one line and never stops the rest; the articles it
+gave before are kept. Fetching rules: rag/fetch.py; the hosts of `urls` may be private ones
+(the owner typed them), the pages their feeds link to may not (rag/reach.py).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from . import markup, pages
+from . import domains, markup, pages
 from .errors import FetchError
 from .fetch import PAGE, SOURCE, Fetcher, Limits, Response, Validators
-from .records import Unreadable, host
+from .reach import host_of
+from .records import Unreadable, host, one_line
 from .sources import Note
 from .types import Article, Skipped
 from .webstate import STATE, Item, Run, State
@@ -71,6 +74,7 @@ class _Task:
     entry: Any = None  # the feed entry (None: a stand-in retried while its feed is unchanged)
     stand_in: Article | None = None  # the feed's summary, if the page cannot be had
     fingerprint: str = ""
+    trusted: tuple[str, ...] = ()  # domains the feed declares: canonical links there are kept
 
 
 @dataclass
@@ -79,6 +83,7 @@ class _Page:
 
     article: Article | None = None
     why: str = ""
+    note: str = ""  # something to know about the article (a canonical link ignored)
 
 
 @dataclass
@@ -109,7 +114,7 @@ class _Refresh:
         self.kinds = {s: r.kind for s, r in self.state.runs().items()}
         robots = self.state.robots()
         with (
-            Fetcher(self.limits, robots) as fetcher,
+            Fetcher(self.limits, robots, allowed_hosts=map(host_of, sources)) as fetcher,
             ThreadPoolExecutor(self.limits.workers, thread_name_prefix="fetch") as pool,
         ):
             self.fetcher = fetcher
@@ -140,6 +145,8 @@ class _Refresh:
             return self._get(url, SOURCE, known)
         except FetchError as e:
             return FetchError(url, e.reason)
+        except Exception as e:  # noqa: BLE001  (never a traceback for one source)
+            return FetchError(url, _crash(e))
 
     def _plan(
         self, url: str, r: Response | FetchError, old: dict[str, Item]
@@ -153,15 +160,19 @@ class _Refresh:
             src.items = list(old.values())
             retry = [i for i in old.values() if i.fallback and i.tries < MAX_TRIES and i.in_feed]
             return src, [_Task(i.key, i, None, i.article, i.entry) for i in retry]
-        if pages.is_feed(r):
-            return self._feed(src, r, old)
-        if "html" in r.content_type or pages.looks_html(r.body):
-            src.kind = "page"
-            try:
-                src.items = [Item(url, pages.extract(r, url))]
-            except Unreadable as e:
-                return self._failed(src, old, str(e)), []
-            return src, []
+        try:
+            if pages.is_feed(r):
+                return self._feed(src, r, old)
+            if "html" in r.content_type or pages.looks_html(r.body):
+                src.kind = "page"
+                art, note = pages.extract(r, url)
+                src.items = [Item(url, art)]
+                src.lines += [Note(url, note)] if note else []
+                return src, []
+        except Unreadable as e:
+            return self._failed(_Source(url, src.kind), old, str(e)), []
+        except Exception as e:  # noqa: BLE001  (a parser's crash: this source only)
+            return self._failed(_Source(url, src.kind), old, _crash(e)), []
         what = r.content_type or "no content type"
         return self._failed(src, old, f"not an HTML page or an RSS/Atom feed ({what})"), []
 
@@ -180,6 +191,9 @@ class _Refresh:
             return self._failed(src, old, "no entries in the feed (not an RSS or Atom feed?)"), []
         feed = parsed.feed
         outlet = host(feed.get("link", "")) or markup.html_to_text(feed.get("title", ""))
+        trusted = tuple(
+            filter(None, (domains.site(feed.get("link", "")), domains.site(r.final_url)))
+        )
         todo: list[_Task] = []
         seen: set[str] = set()
         for n, entry in enumerate(parsed.entries[:MAX_ENTRIES], 1):
@@ -202,7 +216,7 @@ class _Refresh:
             elif was and was.entry == mark and not (was.fallback and was.tries < MAX_TRIES):
                 src.items.append(Item(key, was.article, mark, was.fallback, was.tries))
             else:
-                todo.append(_Task(key, was, entry, stand_in, mark))
+                todo.append(_Task(key, was, entry, stand_in, mark, trusted))
                 src.items.append(Item(key, stand_in or pages.placeholder(key), mark))
         if len(parsed.entries) > MAX_ENTRIES:
             src.lines.append(Note(src.name, f"only the first {MAX_ENTRIES} entries are read"))
@@ -214,12 +228,19 @@ class _Refresh:
             r = self._get(task.key, PAGE, conditional=had)
         except FetchError as e:
             return _Page(why=e.reason)
+        except Exception as e:  # noqa: BLE001
+            return _Page(why=_crash(e))
         if r.unchanged and had and task.old is not None:
             return _Page(task.old.article)  # not modified: not extracted again
         try:
-            return _Page(pages.extract(r, task.key, entry=task.entry, stand_in=task.stand_in))
+            art, note = pages.extract(
+                r, task.key, entry=task.entry, stand_in=task.stand_in, trusted=task.trusted
+            )
         except Unreadable as e:
             return _Page(why=str(e))
+        except Exception as e:  # noqa: BLE001  (one page's crash must not stop the others)
+            return _Page(why=_crash(e))
+        return _Page(art, note=note)
 
     def _finish(
         self, src: _Source, todo: list[_Task], fetched: dict[str, _Page], old: dict[str, Item]
@@ -235,6 +256,7 @@ class _Refresh:
             page, was = fetched[item.key], task.old
             if page.article is not None:
                 items.append(Item(item.key, page.article, task.fingerprint))
+                src.lines += [Note(item.key, page.note)] if page.note else []
                 continue
             src.problems += 1
             tries = (was.tries if was else 0) + 1
@@ -273,6 +295,11 @@ class _Refresh:
             articles=len(src.items),
             problems=src.problems,
         )
+
+
+def _crash(e: Exception) -> str:
+    """A line for an unexpected error while reading a page or a feed."""
+    return f"could not be read ({type(e).__name__}: {one_line(str(e))})"
 
 
 def _by_turns(tasks: Iterable[_Task]) -> list[_Task]:

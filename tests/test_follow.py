@@ -323,7 +323,9 @@ def test_retry_after_and_the_per_host_cap(site: Site) -> None:
         return Reply(b"ok", type="text/plain")
 
     site.route("/slow", slow)
-    with fetch.Fetcher(fetch.Limits(host_interval=0, backoff=0.01, per_host=2)) as f:
+    with fetch.Fetcher(
+        fetch.Limits(allow_private=True, host_interval=0, backoff=0.01, per_host=2)
+    ) as f:
         assert f.get(site.url("/busy")).body == b"ok" and site.hits("/busy") == [429, 200]
         threads = [threading.Thread(target=f.get, args=(site.url("/slow"),)) for _ in range(6)]
         for t in threads:
@@ -340,7 +342,7 @@ def test_retry_after_and_the_per_host_cap(site: Site) -> None:
 def test_the_size_cap_holds_without_a_content_length(site: Site) -> None:
     site.route("/endless", Reply(b"<html>" + b"x" * 300_000, length=False))
     site.route("/small", Reply(b"<html>small</html>", length=False))
-    with fetch.Fetcher(fetch.Limits(host_interval=0, max_bytes=200_000)) as f:
+    with fetch.Fetcher(fetch.Limits(allow_private=True, host_interval=0, max_bytes=200_000)) as f:
         with pytest.raises(FetchError, match=r"too large \(over 0.2 MB, the limit\)"):
             f.get(site.url("/endless"), kind=fetch.PAGE)
         assert f.get(site.url("/small"), kind=fetch.PAGE).body == b"<html>small</html>"
@@ -349,12 +351,14 @@ def test_the_size_cap_holds_without_a_content_length(site: Site) -> None:
 def test_robots_txt_that_cannot_be_read_means_not_now(site: Site) -> None:
     site.route("/robots.txt", Reply(b"down", 503, "text/plain"))
     site.route("/page", Reply(b"<html>hi</html>"))
-    with fetch.Fetcher(fetch.Limits(host_interval=0, backoff=0.01)) as f:
+    with fetch.Fetcher(fetch.Limits(allow_private=True, host_interval=0, backoff=0.01)) as f:
         with pytest.raises(FetchError, match="robots.txt cannot be read"):
             f.get(site.url("/page"))
     assert site.hits("/page") == []
     robots = {site.url(""): ("User-agent: rag-news\nDisallow: /\n", time.time())}
-    with fetch.Fetcher(fetch.Limits(host_interval=0), robots) as f:  # kept from before
+    with fetch.Fetcher(
+        fetch.Limits(allow_private=True, host_interval=0), robots
+    ) as f:  # kept from before
         with pytest.raises(FetchError, match="disallowed"):
             f.get(site.url("/page"))
 
