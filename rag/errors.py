@@ -8,7 +8,9 @@ RagError
 │   ├── IndexMissingError   no index yet: run `rag index build`
 │   ├── IndexMismatchError  index built with another model/format: rebuild
 │   ├── IndexCorruptError   an index file is damaged: rebuild or `rag index rollback`
-│   └── IndexLockedError    another build is running
+│   ├── IndexLockedError    another build is running
+│   └── IndexWriteError     a new generation cannot be written (disk full, a file over the
+│                           size limit, an I/O error): the live index is unchanged
 ├── LLMError                the language model cannot be reached, refuses the key or fails:
 │                           the reader falls back to the extractive answer
 ├── ClusterError            a build on Ray cannot start or fails (Ray missing, no cluster)
@@ -27,6 +29,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexMissingError",
     "IndexStateError",
+    "IndexWriteError",
     "InputError",
     "LLMError",
     "ModelError",
@@ -67,6 +70,10 @@ class IndexCorruptError(IndexStateError):
 
 
 class IndexLockedError(IndexStateError):
+    pass
+
+
+class IndexWriteError(IndexStateError):
     pass
 
 

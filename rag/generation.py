@@ -39,6 +39,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -84,29 +85,58 @@ def _pointer(index_dir: Path) -> str | None:
     """What `CURRENT` says (None: there is no index), or IndexCorruptError if it is unreadable."""
     pointer = index_dir / CURRENT
     try:
-        raw = pointer.read_bytes()
+        raw = read_pointer(pointer)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except IsADirectoryError:
-        raise IndexCorruptError(
-            f"{pointer} is a folder, not the name of a generation; remove it, then "
-            "`rag index rollback` or `rag index build`"
-        ) from None
     except OSError as e:
         raise IndexStateError(f"cannot read {pointer} ({_reason(e)}); check its permissions") from e
     try:
-        return raw[:200].decode("ascii").strip()
+        return raw.decode("ascii").strip()
     except UnicodeDecodeError:
         raise IndexCorruptError(
             f"{pointer} is damaged (not a generation name); {REBUILD}"
         ) from None
 
 
+POINTER_MAX = 256  # bytes: a generation's name and a line break fit many times over
+
+
+def read_pointer(pointer: Path) -> bytes:
+    """The bytes of `CURRENT`, read only from a regular file (a symlink to one is followed) of
+    at most POINTER_MAX bytes: a device (`/dev/zero`), a FIFO, a folder or a huge file is
+    IndexCorruptError, never an endless read or a hang. OSError if it cannot be opened."""
+    kind = ""
+    st = os.stat(pointer)  # follows a symlink: FileNotFoundError for a dangling one
+    if stat.S_ISDIR(st.st_mode):
+        kind = "a folder"
+    elif not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or special file"
+    elif st.st_size > POINTER_MAX:
+        kind = f"{st.st_size} bytes long"
+    if not kind:  # O_NONBLOCK: a FIFO swapped in since the stat opens at once, then is refused
+        fd = os.open(pointer, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                raw = os.read(fd, POINTER_MAX + 1)
+                if len(raw) <= POINTER_MAX:
+                    return raw
+                kind = f"over {POINTER_MAX} bytes long"
+            else:
+                kind = "not a regular file"
+        finally:
+            os.close(fd)
+    link = " (a symlink)" if pointer.is_symlink() else ""
+    raise IndexCorruptError(
+        f"{pointer}{link} is {kind}, not the name of a generation; remove it, then "
+        "`rag index rollback` (or `rag index build` to rebuild)"
+    )
+
+
 def generation_id(index_dir: Path) -> str | None:
     """Name of the live generation (cheap: one small file read), None if there is none."""
     try:
-        return (index_dir / CURRENT).read_bytes()[:200].decode("ascii").strip() or None
-    except (OSError, ValueError):
+        return read_pointer(index_dir / CURRENT).decode("ascii").strip() or None
+    except (OSError, ValueError, IndexCorruptError):
         return None
 
 

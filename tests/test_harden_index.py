@@ -10,14 +10,16 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
+import os
 import random
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from rag import Pipeline, Settings
+from rag import Pipeline, Settings, cli
 from rag.errors import (
     ConfigError,
     IndexCorruptError,
@@ -25,7 +27,7 @@ from rag.errors import (
     IndexStateError,
     RagError,
 )
-from rag.generation import locked, rollback
+from rag.generation import generation_id, locked, rollback
 from rag.index import VectorIndex, current, read_manifest
 from rag.keyword import KeywordIndex
 from rag.store import Store
@@ -108,13 +110,55 @@ def test_damaged_current_is_one_line(fake_pipeline: Pipeline, damage) -> None:
 def test_current_unreadable_names_the_file(fake_pipeline: Pipeline, monkeypatch) -> None:
     index_dir = fake_pipeline.settings.index_dir
 
-    def denied(self: Path) -> bytes:
+    def denied(*args: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr("rag.generation.os.open", denied)
     with pytest.raises(IndexStateError, match="CURRENT") as err:
         current(index_dir)
     assert "permission denied" in one_line(err.value)
+
+
+@pytest.mark.parametrize("kind", ["symlink-to-dev-zero", "fifo", "huge", "symlink-to-fifo"])
+def test_current_that_is_no_small_regular_file_is_refused_at_once(
+    fake_pipeline: Pipeline, kind: str
+) -> None:
+    """Issue 25, item 13: a pointer to /dev/zero read without limit, a FIFO hung."""
+    index_dir = fake_pipeline.settings.index_dir
+    pointer = index_dir / "CURRENT"
+    name = pointer.read_text().strip()
+    pointer.unlink()
+    if kind == "symlink-to-dev-zero":
+        pointer.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(pointer)
+    elif kind == "symlink-to-fifo":
+        os.mkfifo(index_dir / "pipe")
+        pointer.symlink_to(index_dir / "pipe")
+    else:  # a sparse 2 GB file that starts with the right name
+        with open(pointer, "wb") as f:
+            f.write(name.encode() + b"\n")
+            f.truncate(2 << 30)
+    with pytest.raises(IndexCorruptError) as err:
+        current(index_dir)
+    message = one_line(err.value)
+    assert str(pointer) in message and "rag index rollback" in message
+    assert generation_id(index_dir) is None  # the reader's cheap poll: no index to switch to
+    result = CliRunner().invoke(cli.main, ["index", "verify", "--index", str(index_dir)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.count("\n") == 1 and "CURRENT" in result.output
+    assert rollback(index_dir)[1] == name  # rollback mends it
+    assert current(index_dir).name == name
+
+
+def test_current_may_be_a_symlink_to_a_small_file(fake_pipeline: Pipeline) -> None:
+    index_dir = fake_pipeline.settings.index_dir
+    pointer = index_dir / "CURRENT"
+    (index_dir / "CURRENT.real").write_text(pointer.read_text())
+    name = pointer.read_text().strip()
+    pointer.unlink()
+    pointer.symlink_to(index_dir / "CURRENT.real")
+    assert current(index_dir).name == name and generation_id(index_dir) == name
 
 
 def test_no_index_is_missing_not_corrupt(tmp_path: Path) -> None:
