@@ -16,12 +16,11 @@ from ui.render import (
     card,
     cards_html,
     chat_message,
-    example_questions,
     highlight,
     safe_url,
-    search_html,
     user_message,
 )
+from ui.search_view import search_html
 
 EVIL = '<script>alert(1)</script> <img src=x onerror=alert(1)> said "Bob".'
 
@@ -46,14 +45,18 @@ def test_answer_markdown_escapes_and_links() -> None:
     md = answer_markdown(_answer())
     assert "<script>" not in md and "<img" not in md
     assert "&lt;script&gt;" in md
-    assert md.endswith('<a href="#passage-1" class="cite">[1]</a>')
+    assert '<a href="#passage-1" class="cite">[1]</a><span class="pop" role="tooltip">' in md
+    # the popover: the cited sentence, title, outlet and date, all escaped
+    pop = md[md.index('<span class="pop"') :]
+    assert "&lt;script&gt;" in pop and "&lt;b&gt;Title&lt;/b&gt;" in pop
+    assert "cnn.com · 2024-01-02" in pop and 'class="pop-open"' in pop
 
 
 def test_cards_escape_everything_and_mark_the_sentence() -> None:
     out = cards_html(_answer())
     assert "<script>" not in out and "<img" not in out and "<b>Title" not in out
     assert "&lt;b&gt;Title&lt;/b&gt;" in out
-    assert 'id="passage-1"' in out and "cnn.com · 2024-01-02 · score 0.71" in out
+    assert 'id="passage-1"' in out and "cnn.com · 2024-01-02 · relevance 0.71" in out
     assert '<mark class="support">&lt;script&gt;alert(1)&lt;/script&gt;' in out
     assert "javascript:" not in out  # non-http links are dropped
     assert "Open article" in out
@@ -86,9 +89,10 @@ def _two_citations(supported_second: bool) -> Answer:
 def test_unsupported_sentence_is_marked_in_the_answer_and_its_card() -> None:
     ans = _two_citations(supported_second=False)
     md = answer_markdown(ans)
-    assert md.startswith('Intro line. <a href="#passage-1" class="cite">[1]</a>')
+    assert md.startswith('Intro line. <span class="cite-wrap"><a href="#passage-1" class="cite">')
     assert '<span class="unsupported" title="' in md and "⚠ The rest, said Bob." in md
     assert '<a href="#passage-2" class="cite unsupported">[2]</a>' in md
+    assert md.count('class="pop-warn"') == 1  # the unsupported one's popover says so
     ok = answer_markdown(_two_citations(supported_second=True))
     assert "unsupported" not in ok and "⚠" not in ok
 
@@ -105,18 +109,20 @@ def test_unsupported_spans_of_an_llm_answer_are_marked() -> None:
 
 def test_several_markers_after_one_sentence() -> None:
     md = answer_markdown(Answer("q", "Both say so. [1] [2] Next. [3]", False))
-    assert md == (
-        'Both say so. <a href="#passage-1" class="cite">[1]</a> '
-        '<a href="#passage-2" class="cite">[2]</a> Next. <a href="#passage-3" class="cite">[3]</a>'
-    )
+
+    def cite(n: int) -> str:
+        return f'<span class="cite-wrap"><a href="#passage-{n}" class="cite">[{n}]</a></span>'
+
+    assert md == f"Both say so. {cite(1)} {cite(2)} Next. {cite(3)}"  # no citation: no popover
 
 
 def test_chat_message_carries_its_turn_and_note() -> None:
     msg = chat_message(_answer(), 3)
     assert msg.endswith('<span class="turn turn-3"></span>')
-    if "note" in {f.name for f in fields(Answer)}:
-        noted = chat_message(replace(_answer(), note="LLM <down>"), 0)  # type: ignore[call-arg]
-        assert 'class="note">LLM &lt;down&gt;' in noted
+    noted = chat_message(replace(_answer(), note="LLM <down>"), 0)
+    assert 'class="note">LLM &lt;down&gt;' in noted
+    lined = chat_message(_answer(), 1, '<span class="filters">All outlets</span>')
+    assert lined.endswith('<span class="filters">All outlets</span><span class="turn turn-1"></span>')
 
 
 def test_user_text_is_escaped_for_the_chat() -> None:
@@ -146,7 +152,7 @@ def test_long_titles_are_clipped_with_the_whole_title_in_the_tooltip() -> None:
 def test_search_html_shows_the_separate_ranks_and_escapes() -> None:
     h = replace(_answer().hits[0], score=0.0328, dense_rank=1, keyword_rank=None)
     out = search_html("<q>", [h])
-    assert "fused 0.0328 · dense #1 · keyword – · similarity 0.71" in out
+    assert "relevance 0.71 · by meaning #1 · by exact words –" in out and "fused" not in out
     assert 'id="result-1"' in out and "&lt;q&gt;" in out and "<script>" not in out
     assert "No passages match" in search_html("x", [])
 
@@ -165,27 +171,6 @@ def test_articles_html_newest_first_escaped_and_capped() -> None:
     out = articles_html([(old, 1), (a, 2)], limit=1)
     assert "&lt;b&gt;Title" in out and "<b>Title" not in out
     assert "<code>d1</code>" in out and "<code>old</code>" not in out and "and 1 more" in out
-
-
-def test_example_questions_from_newest_titles() -> None:
-    arts = [
-        Article("a", "Old news about budgets", "t", published=date(2020, 1, 1)),
-        Article(
-            "b",
-            "Rockets launch again on Tuesday. More words here to be clipped",
-            "t",
-            published=date(2024, 1, 1),
-        ),
-        Article("c", "", "untitled"),
-        Article("d", "Is it raining?", "t", published=date(2023, 1, 1)),
-    ]
-    got = example_questions(arts, n=3)
-    assert got[0] == (
-        "Ask about: Rockets launch again on Tuesday. More words here to be",
-        "What is reported about: Rockets launch again on Tuesday. More words here to be?",
-    )
-    assert got[1] == ("Ask about: Is it raining", "Is it raining?")
-    assert [q for _, q in got][2].endswith("Old news about budgets?")
 
 
 def test_export_markdown_escapes_and_lists_sources() -> None:

@@ -124,6 +124,7 @@ def test_chat_turn_streams_then_answers(fake_pipeline: Pipeline) -> None:
     history, cards, box, held, download = _last(gen)
     assert history[0]["content"] == "How long do cats sleep?"
     assert 'class="cite"' in history[1]["content"] and "turn-0" in history[1]["content"]
+    assert "All outlets · any date · answers copied from the articles" in history[1]["content"]
     assert 'data-turn="0"' in cards and 'id="passage-1"' in cards
     assert len(held) == 1 and held[0].message == 1
     exported = Path(download.value["path"] if isinstance(download.value, dict) else download.value)
@@ -138,6 +139,22 @@ def test_chat_turn_streams_then_answers(fake_pipeline: Pipeline) -> None:
 
     assert 'data-turn="0"' in show_turn("0:123", held)
     assert isinstance(show_turn("9:1", held), type(gr.skip()))
+
+
+def test_every_answer_carries_its_filters_and_failures_in_a_readers_words(
+    fake_pipeline: Pipeline,
+) -> None:
+    from ui.handlers import chat_turn
+
+    panel = {"outlets": ["cnn.com"], "date_from": "2024-05-01", "date_to": "2024-05-31"}
+    history, *_ = _last(chat_turn(fake_pipeline, "When did the rocket launch?", [], [], panel))
+    content = history[-1]["content"]
+    assert "Only cnn.com · 1–31 May 2024 · answers copied from the articles" in content
+    assert 'class="clear-filters"' in content
+    asked = {"answer_mode": "LLM"}  # no model is configured: the reader is told in plain words
+    history, *_ = _last(chat_turn(fake_pipeline, "How long do cats sleep?", [], [], asked))
+    content = history[-1]["content"]
+    assert "The writing model could not be reached" in content and "RAG_LLM" not in content
 
 
 def test_chat_turn_errors_become_a_visible_message(fake_pipeline: Pipeline) -> None:
@@ -193,7 +210,7 @@ def test_search_and_respond(fake_pipeline: Pipeline) -> None:
     from ui.handlers import respond, search
 
     out = search(fake_pipeline, "rocket launch", 2, {"mode": "hybrid", "answer_mode": "LLM"})
-    assert 'id="result-1"' in out and "fused" in out
+    assert 'id="result-1"' in out and "relevance " in out
     history, cards, box = respond(fake_pipeline, "How long do cats sleep?", [])
     assert box == "" and 'id="passage-1"' in cards and history[-1]["role"] == "assistant"
     with pytest.raises(gr.Error):
@@ -216,9 +233,48 @@ def test_build_app_wires_the_three_tabs(fake_pipeline: Pipeline) -> None:
 
     app = build_app(fake_pipeline)
     names = {d.api_name for d in app.fns.values()}
-    assert {"chat", "ask", "search", "update", "remove"} <= names
+    assert {"chat", "ask", "search", "update", "remove", "ask_text", "search_text"} <= names
     opts = launch_options()
     assert "a.cite" in opts["js"] and ".card.active" in opts["css"]
+
+
+def test_every_api_endpoint_has_named_parameters(fake_pipeline: Pipeline) -> None:
+    """view_api shows `message`, `k`, `date_from`... for every endpoint, never `param_3`."""
+    from ui.app import build_app
+
+    info = build_app(fake_pipeline).get_api_info()["named_endpoints"]
+    names = {e: [p["parameter_name"] for p in v["parameters"]] for e, v in info.items()}
+    settings = ["k", "mode", "date_from", "date_to", "outlets", "answer_mode", "endpoint"]
+    assert names["/chat"] == ["message", "history", *settings]
+    assert names["/search"] == ["query", "n", *settings]
+    assert names["/ask"] == ["question", "history"]
+    assert names["/ask_text"] == ["question", "outlets", "date_from", "date_to"]
+    assert names["/update"] == ["files"] and names["/remove"] == ["doc_id"]
+    assert not [(e, n) for e, ns in names.items() for n in ns if n.startswith("param_")]
+
+
+def test_settings_in_plain_words_and_the_llm_choice_only_with_a_model(
+    fake_pipeline: Pipeline,
+) -> None:
+    from dataclasses import replace
+
+    from ui.app import build_app
+
+    def component(app: Any, label_start: str) -> Any:
+        return next(
+            b for b in app.blocks.values() if str(getattr(b, "label", "")).startswith(label_start)
+        )
+
+    s = replace(fake_pipeline.settings, llm_dir=fake_pipeline.settings.index_dir / "none")
+    bare = build_app(Pipeline(s, fake_pipeline.embedder))
+    mode = component(bare, "How to find passages")
+    assert [label for label, _ in mode.choices] == [
+        "Both (recommended)", "Match by meaning", "Match exact words"
+    ]  # fmt: skip
+    assert component(bare, "Passages to read").maximum == 10
+    assert component(bare, "How the answer is made").visible is False  # no model: no choice
+    with_llm = build_app(Pipeline(s.with_(llm_url="http://127.0.0.1:9/v1"), fake_pipeline.embedder))
+    assert component(with_llm, "How the answer is made").visible is True
 
 
 def test_launch_with_auth_asks_for_a_login(
@@ -240,6 +296,36 @@ def test_launch_with_auth_asks_for_a_login(
             urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=10)
         assert err.value.code == 401
         assert app.server_name == "127.0.0.1"
+    finally:
+        app.close()
+
+
+def test_read_only_server_has_no_upload_route(fake_pipeline: Pipeline) -> None:
+    """Issue 25, 8: `rag serve --host 0.0.0.0 --allow-anonymous` is read-only, so Gradio's
+    upload route refuses a file (it used to save it and return its path); a writable server
+    on loopback still takes it (the test reaches the route)."""
+    import httpx
+
+    from bench.common import free_port
+    from ui.serve import launch
+
+    def upload(port: int) -> httpx.Response:
+        files = {"files": ("note.txt", b"date 2025-01-01\nA note.", "text/plain")}
+        return httpx.post(f"http://127.0.0.1:{port}/gradio_api/upload", files=files, timeout=30)
+
+    port = free_port()
+    app = launch(fake_pipeline, host="0.0.0.0", port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        refused = upload(port)
+        assert refused.status_code == 403 and "read-only" in refused.text
+        assert "note.txt" not in refused.text and "/tmp" not in refused.text
+    finally:
+        app.close()
+    port = free_port()
+    app = launch(fake_pipeline, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        taken = upload(port)
+        assert taken.status_code == 200 and taken.json()[0].endswith("note.txt")
     finally:
         app.close()
 
