@@ -3,14 +3,14 @@ whether visitors may change it), kept apart from the Gradio app that serves."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 from .errors import InputError
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Verifiable(Protocol):
@@ -33,8 +33,43 @@ def parse_auth(auth: str | tuple[str, str] | None) -> tuple[str, str] | None:
     return user, password
 
 
+def addresses(host: str) -> set[str] | None:
+    """The IP addresses `host` stands for (an IP literal: itself); None when it does not
+    resolve. "[::1]" and "::1%lo" are read as ::1.
+
+    >>> addresses("127.0.0.1"), addresses("[::1]"), addresses("")
+    ({'127.0.0.1'}, {'::1'}, None)
+    """
+    name = host.strip().removeprefix("[").removesuffix("]")
+    if not name:
+        return None  # "" would listen on every address
+    try:
+        return {str(ipaddress.ip_address(name.split("%", 1)[0]))}
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(name, None)
+    except (OSError, UnicodeError):  # gaierror: no such name; UnicodeError: a bad IDNA label
+        return None
+    return {str(info[4][0]).split("%", 1)[0] for info in infos} or None
+
+
+def _is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return (mapped or ip).is_loopback
+
+
 def loopback(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
+    """True only when every address `host` resolves to is a loopback one: "127.0.0.1.evil.test"
+    (a name, whatever it starts with) counts by what it resolves to, a name that does not
+    resolve is not loopback, and neither are 0.0.0.0 and :: (every interface).
+
+    >>> loopback("127.0.0.1"), loopback("::1"), loopback("0.0.0.0"), loopback("::")
+    (True, True, False, False)
+    """
+    found = addresses(host)
+    return bool(found) and all(_is_loopback(a) for a in found or ())
 
 
 def check_access(
@@ -49,9 +84,14 @@ def check_access(
     """
     login = parse_auth(auth)
     if login is None and not loopback(host) and not allow_anonymous:
+        unknown = (
+            " (a name that does not resolve: not known to be this machine alone)"
+            if not addresses(host)
+            else ""
+        )
         raise InputError(
-            f"serving on {host} without a login would let anyone who can reach it use it; add "
-            "--auth user:password (or RAG_AUTH), or --allow-anonymous for a read-only chat"
+            f"serving on {host}{unknown} without a login would let anyone who can reach it use "
+            "it; add --auth user:password (or RAG_AUTH), or --allow-anonymous for a read-only chat"
         )
     return login
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +18,7 @@ from click.testing import CliRunner
 
 from rag import Pipeline, Settings, cli, cli_serve
 from rag.errors import InputError
-from rag.serving import check_access, first_sources, read_only
+from rag.serving import check_access, first_sources, loopback, read_only
 from tests.conftest import FakeEmbedder, serve_app, write_articles
 
 SECRET = "owner-secret-key"
@@ -85,6 +89,62 @@ def test_serving_beyond_loopback_needs_a_login_or_a_read_only_choice() -> None:
     assert check_access("0.0.0.0", None, allow_anonymous=True) is None
     assert read_only("0.0.0.0", None) and not read_only("0.0.0.0", ("a", "b"))
     assert not read_only("127.0.0.1", None)
+
+
+@pytest.mark.parametrize(
+    ("host", "alone"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("::ffff:127.0.0.1", True),
+        ("localhost", True),  # resolved: 127.0.0.1 (and ::1)
+        ("127.0.0.1.evil.test", False),  # a name that starts like loopback and does not resolve
+        ("127.evil.test", False),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("", False),
+        ("10.1.2.3", False),
+        ("a" * 70 + ".example", False),  # not even a valid IDNA label
+    ],
+)
+def test_loopback_is_decided_by_the_resolved_addresses(host: str, alone: bool) -> None:
+    assert loopback(host) is alone
+    assert read_only(host, None) is not alone
+
+
+def test_a_name_is_loopback_only_when_all_its_addresses_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def resolve(found: list[str]) -> Any:
+        return lambda host, port: [(socket.AF_INET, 1, 6, "", (a, 0)) for a in found]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve(["127.0.0.1", "127.0.0.53"]))
+    assert loopback("box.test")
+    monkeypatch.setattr(socket, "getaddrinfo", resolve(["127.0.0.1", "203.0.113.7"]))
+    assert not loopback("127.0.0.1.evil.test")  # one of its addresses is another machine's
+    with pytest.raises(InputError, match="127.0.0.1.evil.test without a login"):
+        check_access("127.0.0.1.evil.test", None)
+
+
+def test_real_serve_refuses_a_name_that_only_looks_like_loopback(tmp_path: Path) -> None:
+    """`rag serve --host 127.0.0.1.evil.test` with no --auth: one line, no server, no traceback."""
+    rag = Path(sys.executable).with_name("rag")
+    command = (
+        [str(rag)] if rag.exists() else [sys.executable, "-c", "from rag.cli import main; main()"]
+    )
+    result = subprocess.run(
+        [*command, "serve", "--host", "127.0.0.1.evil.test", "--index", str(tmp_path / "ix")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "RAG_AUTH": ""},
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "does not resolve" in result.stderr
+    assert "--auth" in result.stderr and not (tmp_path / "ix").exists()
 
 
 def test_cli_refuses_to_serve_open_without_auth(tmp_path: Path) -> None:
