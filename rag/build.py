@@ -181,11 +181,8 @@ class Indexer:
     ) -> BuildReport:
         plan = self._read(names, progress, on_skip)
         if not prune:  # what an unreadable source gave stays indexed (rag/keep.py)
-            plan.articles, notes = keep.kept(self.settings.index_dir, plan.articles, plan.skipped)
-            for note in notes:
-                plan.skipped.append(note)
-                if on_skip:
-                    on_skip(note)
+            idx = self.settings.index_dir
+            plan.articles = keep.kept(idx, plan.articles, plan.skipped, on_skip)
         out = set(excluded)
         plan.articles = [a for a in plan.articles if a.doc_id not in out]
         plan.excluded = tuple(excluded)

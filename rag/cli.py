@@ -24,6 +24,7 @@ from .cli_common import (
     shards_option,
 )
 from .errors import InputError
+from .names import shown
 from .types import Answer
 
 if TYPE_CHECKING:  # imported when a command runs
@@ -59,6 +60,7 @@ def on_ray(p: Pipeline, address: str | None, workers: int | None) -> Pipeline:
 @shards_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @ray_options
+@cli_follow.private_hosts_option
 def build(
     paths: tuple[str, ...],
     quiet: bool,
@@ -83,6 +85,8 @@ def build(
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @ray_options
 @cli_follow.every_option
+@cli_follow.private_hosts_option
+@cli_follow.prune_option
 def update(
     paths: tuple[str, ...],
     quiet: bool,
@@ -90,6 +94,7 @@ def update(
     ray_workers: int | None,
     every: str | None,
     rounds: int | None,
+    prune: bool,
     **opts: Any,
 ) -> None:
     """Bring the index in step with PATHS (default: the sources list, `rag index sources`).
@@ -100,7 +105,7 @@ def update(
     p = on_ray(pipeline(**opts), ray_address, ray_workers)
 
     def once(progress: bool) -> None:
-        report = p.update(paths, progress=progress, on_skip=echo_skip)
+        report = p.update(paths, progress=progress, on_skip=echo_skip, prune=prune)
         click.echo(
             f"added {report.added}, changed {report.changed}, removed {report.removed}, "
             f"unchanged {report.unchanged}"
@@ -175,7 +180,7 @@ def status(**opts: Any) -> None:
         keys = sorted(m.shard_sets)
         click.echo(f"shards:   {len(keys)} by {m.shards} ({keys[0]} .. {keys[-1]})")
     click.echo(f"built:    {m.built_at}\nsize:     {size / 1e6:.1f} MB")
-    click.echo(f"sources:  {', '.join(m.sources)}")
+    click.echo(f"sources:  {shown(', '.join(m.sources))}")
 
 
 @main.command("ask")

@@ -77,10 +77,11 @@ def pipeline(**overrides: Any) -> Pipeline:
 
 
 def echo_skip(item: Skipped) -> None:
+    from .names import shown
     from .sources import Note
 
     word = "note" if isinstance(item, Note) else "skipped"
-    click.echo(f"{word} {item.path}: {item.reason}", err=True)
+    click.echo(shown(f"{word} {item.path}: {item.reason}"), err=True)  # one line, no secrets
 
 
 def report_line(r: BuildReport) -> str:

@@ -12,6 +12,7 @@ import click
 
 from .cli_common import common, pipeline
 from .errors import RagError
+from .names import shown
 
 
 @click.group("sources")
@@ -23,7 +24,8 @@ def sources_group() -> None:
 @click.argument("names", nargs=-1, required=True)
 @common
 def add(names: tuple[str, ...], **opts: Any) -> None:
-    """Follow NAMES: feed or article URLs, files or folders (indexed at the next update)."""
+    """Follow NAMES: feed or article URLs, files or folders (indexed at the next update).
+    Paths are kept absolute; "" or "." is refused: give the folder's full path instead."""
     from . import follow
 
     now = follow.add(pipeline(**opts).settings.index_dir, names)
@@ -34,7 +36,8 @@ def add(names: tuple[str, ...], **opts: Any) -> None:
 @click.argument("names", nargs=-1, required=True)
 @common
 def remove(names: tuple[str, ...], **opts: Any) -> None:
-    """Stop following NAMES; their articles leave the index at the next update."""
+    """Stop following NAMES (as listed, or as typed); their articles leave the index at the
+    next update."""
     from . import follow
 
     now = follow.remove(pipeline(**opts).settings.index_dir, names)
@@ -49,19 +52,45 @@ def list_sources(as_json: bool, **opts: Any) -> None:
     from . import follow
 
     for src in follow.table(pipeline(**opts).settings.index_dir):
-        r = src.run
+        r = src.run  # names as shown: no logins or query values (rag/names.py)
         if as_json:
             last = dataclasses.asdict(r) if r else None
-            click.echo(json.dumps({"source": src.name, "kind": src.kind, "last": last}))
+            if last:
+                last["status"] = shown(last["status"])
+            click.echo(json.dumps({"source": src.label, "kind": src.kind, "last": last}))
         elif r is None:
             click.echo(
-                f"{src.name}\t{src.kind}\t-\t{'not fetched yet' if src.kind == 'URL' else '-'}"
+                f"{src.label}\t{src.kind}\t-\t{'not fetched yet' if src.kind == 'URL' else '-'}"
             )
         else:
             counts = f"{r.new} new, {r.changed} changed, {r.removed} left the feed"
             click.echo(
-                f"{src.name}\t{src.kind}\t{r.at}\t{r.status}\t{counts}\t{r.articles} articles"
+                f"{src.label}\t{src.kind}\t{r.at}\t{shown(r.status)}\t{counts}\t"
+                f"{r.articles} articles"
             )
+
+
+def private_hosts_option(f: Any) -> Any:
+    """--allow-private-hosts (for the commands that fetch: build, update, serve)."""
+    return click.option(
+        "--allow-private-hosts",
+        "allow_private_hosts",
+        is_flag=True,
+        default=None,
+        help="Let feeds and pages lead to loopback, private and link-local addresses too "
+        "(RAG_ALLOW_PRIVATE_HOSTS=1). Without it only the hosts of the sources you typed may "
+        "be private ones.",
+    )(f)
+
+
+def prune_option(f: Any) -> Any:
+    """--prune (for `rag index update`)."""
+    return click.option(
+        "--prune",
+        is_flag=True,
+        help="Also drop the articles of sources that cannot be read this time (a missing "
+        "folder, a feed that fails); without it they are kept, and a note says so.",
+    )(f)
 
 
 def every_option(f: Any) -> Any:

@@ -59,6 +59,7 @@ from .errors import IndexMissingError
     "send the login as HTTP Basic).",
 )
 @serve_ray_options
+@cli_follow.private_hosts_option
 def serve(
     host: str,
     port: int,

@@ -1,6 +1,6 @@
 """Keep: a source that cannot be read this time removes nothing of what it gave before.
 
-    articles, notes = kept(index_dir, articles, skipped)   # before a build writes its generation
+    articles = kept(index_dir, articles, skipped, on_skip)  # before a build writes its generation
 
 A skip (not a note) names what gave nothing this time: a folder that is gone or cannot be
 opened, a file that cannot be read or extracted, a feed or page that failed. The live
@@ -12,7 +12,7 @@ source taken off the list, or `rag index update --prune` (which does not call th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import generation, store
@@ -24,12 +24,16 @@ from .types import Article, Skipped
 
 
 def kept(
-    index_dir: Path, articles: Sequence[Article], skipped: Sequence[Skipped]
-) -> tuple[list[Article], list[Note]]:
-    """`articles` plus the live ones that unreadable sources gave before; a note per source."""
+    index_dir: Path,
+    articles: Sequence[Article],
+    skipped: list[Skipped],
+    on_note: Callable[[Skipped], object] | None = None,
+) -> list[Article]:
+    """`articles` plus the live ones that unreadable sources gave before; a note per source
+    is added to `skipped` (and given to `on_note`)."""
     gaps = {s.path: 0 for s in skipped if not isinstance(s, Note)}
     if not gaps:
-        return list(articles), []
+        return list(articles)
     have = {a.doc_id for a in articles}
     out = list(articles)
     for a in _live(index_dir):
@@ -51,7 +55,11 @@ def kept(
         for gap, n in gaps.items()
         if n
     ]
-    return out, notes
+    for note in notes:
+        skipped.append(note)
+        if on_note:
+            on_note(note)
+    return out
 
 
 def _under(path: str, gap: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["escape", "redact_url", "same_source", "shown"]
 
@@ -66,10 +66,13 @@ def redact_url(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
-    keys = [k for k, _ in parse_qsl(parts.query, keep_blank_values=True)]
-    if parts.query and not keys:  # a bare "?opaque-token"
-        keys = [HIDDEN]
-    query = "&".join(k if k == HIDDEN else f"{k}={HIDDEN}" for k in dict.fromkeys(keys))
+    # "key=value" -> "key=…"; a part without "=" ("?opaque-token") may be the secret: "…"
+    shown_parts = (
+        f"{part.split('=', 1)[0]}={HIDDEN}" if "=" in part else HIDDEN
+        for part in parts.query.replace(";", "&").split("&")
+        if part
+    )
+    query = "&".join(dict.fromkeys(shown_parts))
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 

@@ -40,7 +40,7 @@ def private_kind(ip: IP) -> str:
     """
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return private_kind(ip.ipv4_mapped)
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{kind}"):
             return kind.replace("_", "-")
     return "" if ip.is_global else "non-public"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from . import rescore
+from . import rescore, when
 from .config import Settings
 from .embed import Reranker
 from .rescore import Rescorer
@@ -49,6 +50,7 @@ class Retriever:
         self.keywords = keywords
         self.reranker = reranker
         self.rescorers: dict[str, Rescorer] = {}
+        self.today: Callable[[], date] = date.today  # the clock ages are measured by
         # article row -> its first chunk id and chunk count (chunks are stored article by article)
         rows, first, count = np.unique(store.chunk_article, return_index=True, return_counts=True)
         self._first = np.zeros(len(store.article_day), np.int64)
@@ -175,8 +177,7 @@ class Retriever:
             )
             for (row, g), lead in zip(chosen, leads, strict=True)
         ]
-        days = self.store.article_day
-        ref = s.as_of.toordinal() if s.as_of else int(days.max())
+        ref = when.anchor(s.as_of, self.today())
         x = rescore.features(query, cands, self.keywords.idf, ref)
         front = [c for i in self.rescorers[s.rescore].order(x) for c in chosen[i][1]]
         moved = set(ids)
@@ -187,11 +188,11 @@ class Retriever:
         return int(self.store.chunk_article[chunk])
 
     def _recency(self, fused: dict[int, float], s: Settings) -> None:
-        """Scale scores down with article age before the as-of date (newest article if none):
-        score * ((1 - w) + w * 0.5 ** (age / half_life)); undated articles count as one
-        half-life old."""
+        """Scale scores down with article age before the as-of date (today if none; never a
+        future-dated article's): score * ((1 - w) + w * 0.5 ** (age / half_life)); articles
+        after it count as age 0, undated ones as one half-life old."""
         days = self.store.article_day
-        ref = s.as_of.toordinal() if s.as_of else int(days.max())
+        ref = when.anchor(s.as_of, self.today())
         for c in fused:
             day = int(days[self.store.chunk_article[c]])
             age = max(ref - day, 0) if day else s.recency_days

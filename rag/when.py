@@ -51,6 +51,17 @@ def window(question: str, today: date) -> tuple[date, date] | None:
     return span(data.date_obj.date(), data.period or "day")
 
 
+def anchor(as_of: date | None, today: date) -> int:
+    """The day (an ordinal) an article's age is measured from: the as-of date, else today.
+    Never the newest article's date: one dated in the future would age every other one.
+    Articles after it count as age 0.
+
+    >>> anchor(None, date(2025, 1, 2)) == date(2025, 1, 2).toordinal()
+    True
+    """
+    return (as_of or today).toordinal()
+
+
 def span(d: date, period: str) -> tuple[date, date]:
     """The publication dates that can report on `d` at the given granularity.
 

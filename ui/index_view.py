@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from rag.names import shown
 from rag.types import Article, Manifest
 
 from .render import esc, title_html
@@ -36,7 +37,7 @@ def status_html(gen: Path, manifest: Manifest, size: int) -> str:
         ),
         ("size", "Size on disk", human_size(size)),
         ("generation", "Generation", gen.name),
-        ("sources", "Sources", ", ".join(manifest.sources) or "–"),
+        ("sources", "Sources", shown(", ".join(manifest.sources)) or "–"),
         ("excluded", "Removed by hand", str(len(manifest.excluded))),
     ]
     body = "".join(
