@@ -65,6 +65,10 @@ class Settings:
     # the top articles reordered by their sentences' evidence (rag/rescore.py): "" = the
     # packaged rag/rescore.json, a path to another fit, or "off"
     rescore: str = ""
+    # the reader model (rag/read/): "" = the one shipped in the package, a path to another
+    # export (`python -m rag.read.export`), or "off" (answers from sentence scores, rag/answer.py)
+    reader: str = "off"  # TEMP until the model ships
+    reader_passages: int = 5  # top passages the reader reads per question
     max_question_chars: int = 2000
     # chats `rag serve` answers at once (Gradio's queue); the rest wait their turn. Measured
     # with 1/4/16 clients in bench/concurrency.py (README "Scaling out")

@@ -111,7 +111,7 @@ def export_onnx(model: str, cache_dir: Path | None = None, quantize: bool = True
             _export(Path(resolve(model)), fp32)
             _record(fp32, model)
         if quantize:
-            _quantize(fp32, int8)
+            quantize_int8(fp32, int8)
             _record(int8, model)
         if shared != target:  # keep a copy for the next index folder (best effort)
             with contextlib.suppress(OSError):
@@ -204,7 +204,7 @@ def _record(file: Path, model: str) -> str:
     return digest
 
 
-def _quantize(fp32: Path, int8: Path) -> None:
+def quantize_int8(fp32: Path, int8: Path) -> None:
     """Dynamic int8 weights, per channel (the VNNI setting of sentence-transformers)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -58,7 +58,8 @@ class Gate:
         return path
 
     @classmethod
-    def load(cls, path: Path | None = None) -> Gate:
+    def load(cls, path: Path | None = None, features: tuple[str, ...] = FEATURES) -> Gate:
+        """The model at `path` (the packaged gate by default), fitted on `features`."""
         path = path or PACKAGED
         try:
             raw = json.loads(Path(path).read_text())
@@ -78,7 +79,7 @@ class Gate:
                 f"{path}: not a gate model ({type(e).__name__}); refit it with "
                 "`rag gate fit` or unset RAG_GATE"
             ) from None
-        if gate.version != VERSION or gate.features != FEATURES:
+        if gate.version != VERSION or gate.features != features:
             raise ConfigError(
                 f"{path} was fitted on other features (version {gate.version}); refit it with "
                 "`rag gate fit`"
@@ -102,9 +103,17 @@ def curve(p: np.ndarray, answerable: np.ndarray) -> list[tuple[float, float, flo
 
 
 def fit(
-    x: np.ndarray, answerable: np.ndarray, check: np.ndarray, trained_on: str, c: float = 1.0
+    x: np.ndarray,
+    answerable: np.ndarray,
+    check: np.ndarray,
+    trained_on: str,
+    c: float = 1.0,
+    *,
+    right: np.ndarray | None = None,
+    features: tuple[str, ...] = FEATURES,
 ) -> Gate:
-    """Fit on the rows where `check` is False; the curve is measured on the others."""
+    """Fit p(`right`) (default: p(answerable)) on the rows where `check` is False; the refusal
+    curve (refusals of answerable questions are wrong) is measured on the others."""
     from sklearn.linear_model import LogisticRegression
 
     train = ~check
@@ -112,9 +121,10 @@ def fit(
     scale = x[train].std(axis=0)
     scale = np.where(scale < 1e-6, 1.0, scale)
     model = LogisticRegression(C=c, max_iter=1000)
-    model.fit((x[train] - mean) / scale, answerable[train].astype(int))
+    target = answerable if right is None else right
+    model.fit((x[train] - mean) / scale, target[train].astype(int))
     gate = Gate(
-        features=FEATURES,
+        features=features,
         mean=tuple(float(v) for v in mean),
         scale=tuple(float(v) for v in scale),
         weights=tuple(float(v) for v in model.coef_[0]),

@@ -22,6 +22,10 @@ from .generate import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, 
 from .keyword import KeywordIndex
 from .llm import LLM
 from .query import Query
+from .read import answer as read_answer
+from .read.export import SHIPPED
+from .read.model import ReaderModel
+from .read.model import load as load_reader
 from .retrieve import Keywords, Retriever, Vectors
 from .types import Answer, Article, Hit, Manifest
 
@@ -206,7 +210,20 @@ class Reader:
         loaded = self.load()
         return stories.timeline(loaded.path, loaded.store, key)
 
+    def reader_model(self, s: Settings) -> tuple[ReaderModel, Gate] | None:
+        """The reader model `s.reader` names and its calibration (None when "off")."""
+        if s.reader == "off":
+            return None
+        folder = Path(s.reader) if s.reader else SHIPPED
+        return load_reader(folder), read_answer.calibration(folder)
+
     def _extractive(self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings) -> Answer:
+        read = self.reader_model(s)
+        if read is not None:
+            model, calibrated = read
+            r = read_answer.reading(q, hits, model, s.reader_passages)
+            sure = calibrated.probability(r.x)
+            return read_answer.answer(q, hits, r, sure, calibrated.threshold(s.refusal_precision))
         gate = self.gate(s)
         floor = gate.threshold(s.refusal_precision) if gate else s.min_score
         return extractive(q, qvec, hits, self.embedder.encode, min_score=floor, gate=gate)

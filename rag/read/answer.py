@@ -1,0 +1,210 @@
+"""Answer from the reader: each top passage read against the question, the best span first.
+
+    r = reading(question, hits, reader)            # the best span of each of the top passages
+    p = calibrated.probability(r.x)                # how likely the best span is right (0..1)
+    answer(question, hits, r, p, refuse_below)     # "Ada Moss [1][2]. The bakery was ... [1]."
+
+The answer leads with the span, cited to every passage whose own best span is the same answer
+(case, articles, number words and forms of one value aside), then the sentence that holds it,
+highlighted. Passages from other outlets whose best span is a different answer are sides of a
+disagreement ("Ada Moss, say [1][2]; Ben Moss, says [3]"). Below `refuse_below` it refuses.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..gate import Gate
+from ..metrics import normalize_answer
+from ..phrase import candidates, wanted
+from ..text import content_words, sentences
+from ..types import Answer, Citation, Disagreement, Hit, Side
+from ..values import same, values
+from .export import SHIPPED
+from .model import Span
+
+REFUSAL = "The articles don't answer this question. The closest passages are listed below."
+PASSAGES = 5  # top passages read per question
+
+FEATURES = (
+    "margin",  # the best span's score minus its window's no-answer score
+    "score",  # the best span's start + end logit
+    "second",  # the margin of the best span that is a different answer (-10 when none)
+    "support",  # log(1 + other passages whose best span is the same answer, margin > 0)
+    "similarity",  # cosine of the question and the best span's passage
+    "rank",  # log(1 + the passage's place in the ranking)
+    "kind",  # the span is of the kind the question asks for (0.5: no kind asked)
+    "coverage",  # share of the question's content words in the span's sentence
+    "length",  # log(1 + words in the span)
+)
+
+
+CALIBRATION = "confidence.json"  # beside the model: p(the best span is right), fitted on dev
+_CALIBRATED: dict[Path, Gate] = {}
+_LOCK = threading.Lock()
+
+
+def calibration(folder: Path = SHIPPED) -> Gate:
+    """The model's calibration (`folder`'s own, else the shipped one), loaded once."""
+    path = folder / CALIBRATION
+    path = path if path.is_file() else SHIPPED / CALIBRATION
+    with _LOCK:
+        if path not in _CALIBRATED:
+            _CALIBRATED[path] = Gate.load(path, FEATURES)
+        return _CALIBRATED[path]
+
+
+class Reads(Protocol):
+    """What reads passages: the shipped `model.ReaderModel`, or a fake in tests."""
+
+    def read(self, question: str, passages: Sequence[str], batch: int = 16) -> list[Span]: ...
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's best span in each passage read, best first, and the features of the best."""
+
+    spans: tuple[Span, ...]
+    x: np.ndarray
+
+    @property
+    def best(self) -> Span | None:
+        return self.spans[0] if self.spans else None
+
+
+def reading(
+    question: str, hits: Sequence[Hit], reader: Reads, passages: int = PASSAGES
+) -> Reading:
+    """Read the first `passages` hits; their spans ordered by margin, best first."""
+    spans = reader.read(question, [h.chunk.text for h in hits[:passages]])
+    spans = sorted(spans, key=lambda s: (-s.margin, s.passage))
+    return Reading(tuple(spans), features(question, hits, spans))
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Two spans give one answer: equal once normalised, one inside the other, or one value.
+
+    >>> same_answer("the Harbour Bridge", "Harbour Bridge"), same_answer("30", "thirty")
+    (True, True)
+    >>> same_answer("Ada Moss", "Ben Moss")
+    False
+    """
+    x, y = normalize_answer(a), normalize_answer(b)
+    if not x or not y:
+        return False
+    if x == y or f" {x} " in f" {y} " or f" {y} " in f" {x} ":
+        return True
+    va, vb = values(a), values(b)
+    return len(va) == 1 and len(vb) == 1 and same(va[0], vb[0])
+
+
+def _sentence(hit: Hit, span: Span) -> tuple[int, int]:
+    """The article offsets of the sentence(s) of `hit` that hold `span`."""
+    a0, a1 = hit.chunk.start + span.start, hit.chunk.start + span.end
+    spans = sentences(hit.article.text, hit.chunk.start, hit.chunk.end)
+    inside = [(s, e) for s, e in spans if s < a1 and e > a0]
+    if not inside:
+        return a0, a1
+    return min(s for s, _ in inside), max(e for _, e in inside)
+
+
+def features(question: str, hits: Sequence[Hit], spans: Sequence[Span]) -> np.ndarray:
+    """FEATURES of the best span (the first of `spans`); zeros but `second` when there is none."""
+    out = dict.fromkeys(FEATURES, 0.0)
+    out["second"] = -10.0
+    if not spans:
+        out["margin"] = out["score"] = -10.0
+        return np.array([out[f] for f in FEATURES], dtype=np.float32)
+    best = spans[0]
+    hit = hits[best.passage]
+    others = [s for s in spans[1:] if s.margin > 0]
+    rivals = [s.margin for s in spans[1:] if not same_answer(s.text, best.text)]
+    kind = wanted(question)
+    s, e = _sentence(hit, best)
+    qwords = content_words(question)
+    out.update(
+        margin=best.margin,
+        score=best.score,
+        second=max(rivals, default=-10.0),
+        support=math.log1p(sum(same_answer(o.text, best.text) for o in others)),
+        similarity=hit.similarity,
+        rank=math.log1p(best.passage),
+        kind=0.5 if not kind else float(bool(candidates(kind, best.text))),
+        coverage=len(qwords & content_words(hit.article.text[s:e])) / len(qwords) if qwords else 0,
+        length=math.log1p(len(best.text.split())),
+    )
+    return np.array([out[f] for f in FEATURES], dtype=np.float32)
+
+
+def answer(
+    question: str, hits: Sequence[Hit], r: Reading, confidence: float, refuse_below: float
+) -> Answer:
+    """The span first, cited to each passage that agrees, then its sentence; or a refusal."""
+    best = r.best
+    if best is None or best.margin <= -50 or confidence < refuse_below:
+        return Answer(
+            question=question, text=REFUSAL, refused=True, hits=tuple(hits), confidence=confidence
+        )
+    groups = _groups([s for s in r.spans if s.margin > 0 or s is best])
+    cited = [s.passage for g in groups for s in g]
+    order = cited + [i for i in range(len(hits)) if i not in cited]
+    number = {i: n for n, i in enumerate(order, 1)}
+    renumbered = [replace(h, rank=number[i]) for i, h in enumerate(hits)]
+    citations = []
+    for g in groups:
+        for s in g:
+            start, end = _sentence(hits[s.passage], s)
+            citations.append(Citation(number[s.passage], renumbered[s.passage], start, end))
+    first = groups[0]
+    marks = "".join(f"[{number[s.passage]}]" for s in first)
+    start, end = _sentence(hits[best.passage], best)
+    sentence = hits[best.passage].article.text[start:end].rstrip()
+    text = f"{best.text.strip().rstrip('.')} {marks}. {sentence} [{number[best.passage]}]"
+    sides = _sides(groups, hits, number)
+    return Answer(
+        question=question,
+        text=text,
+        refused=False,
+        citations=tuple(citations),
+        hits=tuple(sorted(renumbered, key=lambda h: h.rank)),
+        confidence=confidence,
+        disagreements=(Disagreement("the answer", sides),) if sides else (),
+    )
+
+
+def _groups(spans: Sequence[Span]) -> list[list[Span]]:
+    """Spans grouped by answer, in order of each group's best span."""
+    groups: list[list[Span]] = []
+    for s in spans:
+        home = next((g for g in groups if same_answer(g[0].text, s.text)), None)
+        if home is None:
+            groups.append([s])
+        else:
+            home.append(s)
+    return groups
+
+
+def _sides(groups: list[list[Span]], hits: Sequence[Hit], number: dict[int, int]) -> tuple:
+    """Sides of a disagreement: answers given by passages of different outlets (or articles
+    where outlets are unknown); none when every answer comes from one outlet."""
+
+    def who(s: Span) -> str:
+        a = hits[s.passage].article
+        return a.source or a.doc_id
+
+    if len(groups) < 2 or len({who(s) for g in groups for s in g}) < 2:
+        return ()
+    firsts = {who(s) for s in groups[0]}
+    rest = [g for g in groups[1:] if {who(s) for s in g} - firsts]
+    if not rest:
+        return ()
+    return tuple(
+        Side(g[0].text.strip(), tuple(number[s.passage] for s in g)) for g in [groups[0], *rest]
+    )
