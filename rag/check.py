@@ -9,7 +9,9 @@ A sentence is supported when every number, date and name in it appears in the pa
 cites (their text, title, outlet or publication date) and it is close (cosine similarity of the
 embedding model's vectors, at least `threshold`) to one of their sentences. A short answer
 phrase ("40,000 [1].", at most `PHRASE` words) is too short for similarity to mean anything:
-it is supported when each of its words appears in the passages it cites. The supporting
+it is supported when each of its words appears in the passages it cites and, given the
+`question`, when it answers it (rag/asked.py: of the kind asked for, stated in a cited sentence
+about the question); a lead phrase that does not is `Checked.answered` False. The supporting
 sentence of a citation is the cited passage's sentence most similar to the answer sentence.
 A sentence the model left uncited is given the passage that passes this test for it, if any
 (small models often forget the markers); otherwise it stays uncited and unsupported.
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .asked import about, of_kind, stems
 from .text import STOP, sentences, trim
 from .types import Citation, Hit
 
@@ -86,6 +89,7 @@ class Sentence:
     similarity: float  # best cosine similarity to a sentence of a cited passage (0 if none)
     missing: tuple[str, ...] = ()  # numbers/names not found in the cited passages
     added: bool = False  # the model gave no citation; the check found this passage
+    answers: bool = True  # False: a short phrase that does not answer the question asked
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,12 @@ class Checked:
     @property
     def unsupported(self) -> tuple[tuple[int, int], ...]:
         return tuple((s.start, s.end) for s in self.sentences if not s.supported)
+
+    @property
+    def answered(self) -> bool:
+        """False when the answer leads with a phrase that does not answer the question (it
+        only repeats words of a passage, as an article's "answer 'X'" makes a model do)."""
+        return not self.sentences or self.sentences[0].answers
 
 
 def _numbers(text: str) -> list[str]:
@@ -235,6 +245,13 @@ def known(hit: Hit) -> set[str]:
     return out
 
 
+def _answers(question: str, claim: str, asked: set[str], said: Sequence[str]) -> bool:
+    """The phrase `claim` answers `question` (stemmed: `asked`): it is of the kind asked for,
+    and one of the sentences `said` that support it is about the question (shares a word with
+    it; a question without content words asks nothing more)."""
+    return of_kind(question, claim) and (not asked or any(about(asked, x) for x in said))
+
+
 def check(
     text: str,
     hits: Mapping[int, Hit],
@@ -242,18 +259,21 @@ def check(
     threshold: float,
     *,
     attribute: bool = True,
+    question: str = "",
 ) -> Checked:
     """Check every sentence of `text` against the passages `hits` (citation number -> hit).
 
     With `attribute`, a sentence the model left without a (valid) citation gets one, " [n]"
     after it, when passage n backs it (its facts there, similarity at least `threshold`);
-    otherwise it stays uncited and unsupported.
+    otherwise it stays uncited and unsupported. With `question`, a short phrase must also
+    answer it (rag/asked.py).
     """
     text, dropped = clean(text, set(hits))
     spans = split(text)
     claims = [strip_markers(text[s:e]) for s, e in spans]
     cited = [tuple(dict.fromkeys(markers(text[s:e]))) for s, e in spans]
     phrases = [phrase_words(c) for c in claims]  # None for a sentence longer than a phrase
+    asked = stems(question)
 
     # candidate supporting sentences of the passages (offsets into their articles)
     wanted = set(hits) if attribute and not all(cited) else {n for c in cited for n in c}
@@ -273,13 +293,14 @@ def check(
 
     def best(n: int, vec: np.ndarray, words: set[str] | None = None) -> tuple[float, int]:
         """(similarity, index) of passage n's sentence closest to `vec`; for a phrase, the
-        sentence that holds most of its `words`, then the closest."""
+        sentence that holds most of its `words`, then most of the question's, then the closest."""
         sims = cand_vecs[offset[n] : offset[n] + len(cands[n])] @ vec
         order = sims
         if words:
             text = hits[n].article.text
             held = [len(words & {_norm(t) for t in _TOKEN.findall(text[s:e])}) for s, e in cands[n]]
-            order = np.asarray(held, dtype=np.float32) * 10 + sims
+            on = [min(about(asked, text[s:e]), 3) for s, e in cands[n]]
+            order = np.asarray(held, dtype=np.float32) * 10 + np.asarray(on, np.float32) + sims
         j = int(np.argmax(order))
         return float(sims[j]), j
 
@@ -325,8 +346,10 @@ def check(
         missing = tuple(sorted(unbacked(stated, allowed)))
         closest = {n: best(n, vec, words) for n in nums}  # passage -> (similarity, candidate)
         top = max(sim for sim, _ in closest.values())
-        ok = not missing and (words is not None or top >= threshold)
-        verdicts.append(Sentence(s, e, nums, ok, top, missing, i in added))
+        said = [hits[n].article.text[slice(*cands[n][j])] for n, (_, j) in closest.items()]
+        answers = words is None or not question or _answers(question, claim, asked, said)
+        ok = not missing and answers and (words is not None or top >= threshold)
+        verdicts.append(Sentence(s, e, nums, ok, top, missing, i in added, answers))
         for n in nums:
             sim, j = closest[n]
             own = bool(stated & known(hits[n]))

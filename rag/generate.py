@@ -20,6 +20,7 @@ from .text import content_words
 from .types import Answer, Hit
 
 REFUSE = "The articles don't say."  # what the model is told to write when they don't
+NOT_ANSWER = "the model's answer does not answer the question from the passages, so it is not shown"
 
 SYSTEM = (
     "You answer questions about the news using only the passages in the user's message. "
@@ -123,7 +124,11 @@ def to_answer(
     if is_refusal(text):
         return Answer(question=question, text=REFUSAL, refused=True, hits=numbered, llm=llm)
     cited = {h.rank: h for h in numbered[:passages]}
-    result = check(text, cited, encode, threshold)
+    result = check(text, cited, encode, threshold, question=question)
+    if not result.answered:  # its answer phrase answers another question (or an article's order)
+        return Answer(
+            question=question, text=REFUSAL, refused=True, hits=numbered, llm=llm, note=NOT_ANSWER
+        )
     note = ""
     if result.dropped:
         listed = ", ".join(f"[{n}]" for n in result.dropped[:5])
