@@ -71,9 +71,10 @@ def serve(pipeline: Pipeline) -> tuple[Any, str]:
     return app, serve_app(app)
 
 
-def open_page(browser: Any, url: str, viewport: dict[str, int] = DESKTOP) -> Any:
-    """A fresh page on the app, with `page.dialogs` recording every alert/confirm/prompt."""
-    page = browser.new_page(viewport=viewport)
+def open_page(browser: Any, url: str, viewport: dict[str, int] = DESKTOP, **options: Any) -> Any:
+    """A fresh page on the app, with `page.dialogs` recording every alert/confirm/prompt
+    (`options` for the page: has_touch=True, is_mobile=True for a phone)."""
+    page = browser.new_page(viewport=viewport, **options)
     page.dialogs = []
 
     def on_dialog(dialog: Any) -> None:

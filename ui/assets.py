@@ -36,7 +36,12 @@ CSS = (
 #title, #title .prose { overflow: visible !important; }
 .gradio-container { max-width: 1400px !important; }
 footer a, footer button, footer .show-api, footer .settings, footer .run-history,
-footer .built-with { color: var(--rag-muted) !important; opacity: 1 !important; }
+footer .built-with, .min_value, .max_value, #upload .or, #upload .subdued, input.subdued {
+  color: var(--rag-muted) !important; opacity: 1 !important; }
+button[role="tab"].selected { color: #c2410c !important; }
+.dark button[role="tab"].selected { color: #fdba74 !important; }
+#remove { background: #b91c1c !important; border-color: #b91c1c !important;
+  color: #ffffff !important; }
 #cards .cards { max-width: 100%; }
 @media (min-width: 761px) {
   #cards { max-height: calc(100vh - 120px); overflow-y: auto !important; padding-right: 4px; }
@@ -294,6 +299,10 @@ JS = r"""
       }
     }));
     document.querySelectorAll('.examples[role="list"]').forEach((e) => e.removeAttribute('role'));
+    // tables that scroll on a phone: reachable by keyboard
+    document.querySelectorAll('#sources-table, .articles, .card .article-text').forEach((e) => {
+      if (!e.hasAttribute('tabindex')) e.setAttribute('tabindex', '0');
+    });
   };
   name();
   new MutationObserver(name).observe(document.body, {subtree: true, childList: true});
