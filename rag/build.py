@@ -250,9 +250,8 @@ class Indexer:
                 plan.duplicates += 1
                 continue
             if item.doc_id in seen_id:
-                skip(
-                    Skipped(item.path, f"doc_id {item.doc_id!r} already used; give it a unique id")
-                )
+                why = f"doc_id {item.doc_id!r} already used; give it a unique id"
+                skip(Skipped(shown(item.path), why))
                 continue
             seen_text.add(key)
             seen_id.add(item.doc_id)

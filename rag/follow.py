@@ -52,7 +52,7 @@ def listed(index_dir: Path) -> list[str]:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         try:
-            return list(generation.read_manifest(generation.current(index_dir)).sources)
+            raw = list(generation.read_manifest(generation.current(index_dir)).sources)
         except RagError:
             return []
     except (OSError, ValueError) as e:
