@@ -11,6 +11,7 @@ import click
 
 from .config import MODES, Settings
 from .errors import RagError
+from .names import shown
 from .types import Answer, BuildReport, Hit, Skipped
 
 if TYPE_CHECKING:  # the pipeline pulls in numpy, faiss, bm25s...: imported when a command runs
@@ -25,11 +26,11 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except RagError as e:
-            raise click.ClickException(str(e)) from None
+        except RagError as e:  # names in it shown escaped, URLs without secrets (rag/names.py)
+            raise click.ClickException(shown(str(e))) from None
         except OSError as e:  # a file or folder the command needed: say which, and why
             where = f"{e.filename}: " if e.filename else ""
-            raise click.ClickException(f"{where}{e.strerror or e}") from None
+            raise click.ClickException(shown(f"{where}{e.strerror or e}")) from None
 
 
 def common(f: Any) -> Any:
@@ -77,7 +78,6 @@ def pipeline(**overrides: Any) -> Pipeline:
 
 
 def echo_skip(item: Skipped) -> None:
-    from .names import shown
     from .sources import Note
 
     word = "note" if isinstance(item, Note) else "skipped"

@@ -12,6 +12,7 @@ source taken off the list, or `rag index update --prune` (which does not call th
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from .names import shown
 from .sources import Note
 from .types import Article, Skipped
 
+BATCH = 10_000  # rows read at once (SQLite's limit on query parameters is higher)
+
 
 def kept(
     index_dir: Path,
@@ -30,36 +33,44 @@ def kept(
     on_note: Callable[[Skipped], object] | None = None,
 ) -> list[Article]:
     """`articles` plus the live ones that unreadable sources gave before; a note per source
-    is added to `skipped` (and given to `on_note`)."""
+    is added to `skipped` (and given to `on_note`). Only the paths of the live articles are
+    read, and the articles kept."""
     gaps = {s.path: 0 for s in skipped if not isinstance(s, Note)}
     if not gaps:
         return list(articles)
     have = {a.doc_id for a in articles}
-    out = list(articles)
-    for a in _live(index_dir):
-        if a.doc_id in have or not a.path:
-            continue
-        where = shown(stored(a.path, index_dir))  # skips are named as shown (rag/sources.py)
-        gap = next((g for g in gaps if _under(where, g)), None)
-        if gap is not None:
-            gaps[gap] += 1
-            have.add(a.doc_id)
-            out.append(a)
-    notes = [
-        Note(
-            gap,
-            f"cannot be read this time, so the {n} article{'s' * (n != 1)} it gave before "
-            f"{'are' if n != 1 else 'is'} kept (`rag index update --prune` or `rag index "
-            "remove` takes them out)",
-        )
-        for gap, n in gaps.items()
-        if n
-    ]
-    for note in notes:
-        skipped.append(note)
-        if on_note:
-            on_note(note)
-    return out
+    try:
+        st = store.Store(generation.current(index_dir) / generation.STORE)
+    except RagError:  # no live generation (a first build), or a damaged one: nothing to keep
+        return list(articles)
+    try:
+        rows = []  # live article rows to keep
+        for row, doc_id, path in st.con.execute("SELECT row, doc_id, path FROM articles"):
+            if doc_id in have or not path:
+                continue
+            where = shown(stored(path, index_dir))  # skips are named as shown (rag/sources.py)
+            gap = next((g for g in gaps if _under(where, g)), None)
+            if gap is not None:
+                gaps[gap] += 1
+                have.add(doc_id)
+                rows.append(row)
+        extra = [a for n in range(0, len(rows), BATCH) for a in st.rows(rows[n : n + BATCH])]
+    except (RagError, sqlite3.Error):
+        return list(articles)
+    finally:
+        st.close()
+    for gap, n in gaps.items():
+        if n:
+            note = Note(
+                gap,
+                f"cannot be read this time, so the {n} article{'s' * (n != 1)} it gave before "
+                f"{'are' if n != 1 else 'is'} kept (`rag index update --prune` or `rag index "
+                "remove` takes them out)",
+            )
+            skipped.append(note)
+            if on_note:
+                on_note(note)
+    return [*articles, *extra]
 
 
 def _under(path: str, gap: str) -> bool:
@@ -74,17 +85,3 @@ def _under(path: str, gap: str) -> bool:
     if path == gap:
         return True
     return any(path.startswith(gap.rstrip("/") + sep) for sep in ("/", ":", "#"))
-
-
-def _live(index_dir: Path) -> list[Article]:
-    """The live generation's articles ([] when there is none or it cannot be read)."""
-    try:
-        st = store.Store(generation.current(index_dir) / generation.STORE)
-    except RagError:
-        return []
-    try:
-        return st.articles()
-    except RagError:
-        return []
-    finally:
-        st.close()

@@ -130,6 +130,9 @@ def test_a_file_name_cannot_forge_a_line(tmp_path: Path, monkeypatch: pytest.Mon
         f"note {folder}/odd\\x1b[31mdate.txt: first line 'date 2024-02-30' is not a real date "
         "(YYYY-MM-DD); kept undated: fix the line",
     ]
+    gone = rag("index", "build", tmp_path / "no\nFAKE-ERROR", "--quiet", "--index", tmp_path / "x")
+    assert gone.exit_code == 1 and len(gone.output.splitlines()) == 2, gone.output  # skip, error
+    assert gone.output.count("no\\nFAKE-ERROR") == 2 and "\nFAKE" not in gone.output
     p = Pipeline(Settings.load(env={}, index_dir=tmp_path / "index", **FAKE), FakeEmbedder())
     report: list[Skipped] = []
     p.update(on_skip=report.append)  # what the Index tab lists: the same names, escaped
