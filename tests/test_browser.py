@@ -189,9 +189,14 @@ def test_cited_answer_citation_click_and_article(page: Any) -> None:
     page.set_viewport_size(PHONE)
     page.locator("#title").scroll_into_view_if_needed()
     shot(page, "chat-phone.png")
-    answer.locator('a.cite[href="#passage-2"]').first.click()
+    cite = answer.locator('a.cite[href="#passage-2"]').first
+    cite.click()  # on a phone: the cited sentence in a popover, the page stays where it is
+    expect(answer.locator("span.cite-wrap.open .pop")).to_be_visible()
+    answer.locator("span.cite-wrap.open a.pop-open").click()  # then the sources sheet
     expect(page.locator("#passage-2")).to_be_in_viewport()
     shot(page, "chat-phone-passage.png")
+    page.get_by_role("button", name="← Back to the answer").click()
+    expect(cite).to_be_in_viewport()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a 390px phone"
 
@@ -211,10 +216,15 @@ def test_older_answer_citation_shows_its_own_passages(page: Any) -> None:
 def test_hostile_article_is_shown_as_text_and_runs_nothing(page: Any) -> None:
     from playwright.sync_api import expect
 
-    # the empty chat suggests it (newest article first), escaped
-    expect(page.locator("#chat .example-text").first).to_contain_text(SCRIPT)
+    # the empty chat suggests a question about it (newest article first), made of its words
+    expect(page.locator("#chat .example-text").first).to_have_text(
+        "What happened with Springfield?"
+    )
     answer = ask(page, HOSTILE_QUESTION)
     assert "mayor of Springfield" in answer.inner_text()
+    pop = answer.locator("span.cite-wrap .pop").first  # the popover shows the title as text
+    answer.locator("a.cite").first.hover()
+    expect(pop.locator(".pop-title")).to_contain_text(f"{SCRIPT} Springfield bridge {IMG}")
     card = page.locator(".card", has_text="Springfield").first
     expect(card.locator(".card-head")).to_contain_text(f"{SCRIPT} Springfield bridge {IMG}")
     expect(card.locator(".passage")).to_contain_text(SCRIPT)

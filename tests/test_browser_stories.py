@@ -62,6 +62,8 @@ def test_disagreement_then_story_view(
         expect(answer).to_contain_text("the latest")
         expect(answer.locator("span.disagree-note")).to_be_visible()
         expect(answer.locator("span.as-of")).to_contain_text("As of 2024-08-03")
+        if name == "phone":  # the sources are a sheet over the answer
+            page.locator("#sheet-open").click()
         newest = page.locator("#cards .card", has=page.locator("span.latest"))
         expect(newest).to_have_count(1)  # the newest of the articles that disagree
         expect(newest.locator("span.latest")).to_be_visible()
@@ -89,11 +91,12 @@ def test_disagreement_then_story_view(
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"the page is {width}px wide on a 390px phone"
 
-        view.locator("button.story-flip").click()  # oldest first
+        view.locator("button.story-flip").click()  # oldest first, in the DOM too (screen readers)
         expect(view.locator("button.story-flip")).to_have_text("Show newest first")
-        oldest = view.locator("ol.timeline li.entry").last  # column-reverse: shown on top
+        expect(view.locator("button.story-flip")).to_have_attribute("aria-pressed", "true")
+        oldest = view.locator("ol.timeline li.entry").first
         expect(oldest.locator(".when")).to_contain_text("2024-08-01")
-        top, newest = oldest.bounding_box(), entries.first.bounding_box()
+        top, newest = oldest.bounding_box(), entries.last.bounding_box()
         assert top and newest and top["y"] < newest["y"]  # the oldest is shown first
 
         view.locator("a.story-back").click()

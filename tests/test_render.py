@@ -122,7 +122,9 @@ def test_chat_message_carries_its_turn_and_note() -> None:
     noted = chat_message(replace(_answer(), note="LLM <down>"), 0)
     assert 'class="note">LLM &lt;down&gt;' in noted
     lined = chat_message(_answer(), 1, '<span class="filters">All outlets</span>')
-    assert lined.endswith('<span class="filters">All outlets</span><span class="turn turn-1"></span>')
+    assert lined.endswith(
+        '<span class="filters">All outlets</span><span class="turn turn-1"></span>'
+    )
 
 
 def test_user_text_is_escaped_for_the_chat() -> None:

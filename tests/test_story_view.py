@@ -51,6 +51,8 @@ def test_card_links_to_its_story() -> None:
     assert 'class="story-link"' in html and 'data-turn="4"' in html
     assert "Story: 3 articles from 2 outlets" in html and "<script" not in html
     assert story_link(None, 0) == ""
+    alone = Answer("q", "Some text [1].", False, hits=(h,), stories=(StoryRef("d1", "s1", 1, 1),))
+    assert "story-link" not in cards_html(alone)  # a story that is the article alone: no link
 
 
 def test_chat_message_shows_as_of_and_disagreement() -> None:
