@@ -131,7 +131,7 @@ def transport(reach: Reach, **pool: Any) -> Any:
         def __init__(self) -> None:
             super().__init__(trust_env=False)
             self._pool = httpcore.ConnectionPool(
-                ssl_context=httpx.create_ssl_context(trust_env=False),
+                ssl_context=httpx.create_ssl_context(),  # SSL_CERT_FILE still honoured
                 network_backend=_Backend(),
                 **pool,
             )
