@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,11 @@ class Group(click.Group):
         except RagError as e:  # names in it shown escaped, URLs without secrets (rag/names.py)
             raise click.ClickException(shown(str(e))) from None
         except OSError as e:  # a file or folder the command needed: say which, and why
+            from .writes import failure
+
+            full = failure(e) if e.errno != errno.EIO else None  # disk full, over the size limit
+            if full and e.filename:
+                raise click.ClickException(shown(f"{full} writing {e.filename}")) from None
             where = f"{e.filename}: " if e.filename else ""
             raise click.ClickException(shown(f"{where}{e.strerror or e}")) from None
 

@@ -6,6 +6,7 @@ a 2 MB tmpfs (needs root and mount; skipped where not allowed) and a file size l
 from __future__ import annotations
 
 import doctest
+import errno
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -81,7 +82,9 @@ def tmpfs(tmp_path: Path) -> Iterator[Path]:
     try:
         yield where
     finally:
-        subprocess.run(["umount", str(where)], check=False, timeout=30)
+        subprocess.run(
+            ["umount", "-l", str(where)], check=False, timeout=30
+        )  # -l: files still open
 
 
 def test_disk_full_on_a_tmpfs_is_one_line_and_keeps_the_index(tmpfs: Path, tmp_path: Path) -> None:
@@ -121,3 +124,17 @@ def test_other_errors_pass_through(tmp_path: Path) -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(rag.writes).failed == 0
+
+
+def test_a_full_disk_outside_a_generation_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """E.g. the sources list or a feed's fetch state, written beside the index: the CLI's edge."""
+    from click.testing import CliRunner
+
+    from rag import cli
+
+    def full(**opts: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/ix/sources.json")
+
+    monkeypatch.setattr(cli, "pipeline", full)
+    result = CliRunner().invoke(cli.main, ["index", "update", "--index", "/ix"])
+    assert result.exit_code == 1 and result.output == "Error: disk full writing /ix/sources.json\n"
