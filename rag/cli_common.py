@@ -13,6 +13,7 @@ import click
 from .config import MODES, Settings
 from .errors import RagError
 from .names import shown
+from .parts import part_json
 from .types import Answer, BuildReport, Hit, Skipped
 
 if TYPE_CHECKING:  # the pipeline pulls in numpy, faiss, bm25s...: imported when a command runs
@@ -239,6 +240,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             {"doc_id": r.doc_id, "story": r.story, "articles": r.articles, "outlets": r.outlets}
             for r in answer.stories
         ],
+        "parts": [part_json(p) for p in answer.parts],  # a question across outlets (rag/across.py)
     }
 
 

@@ -54,6 +54,8 @@ class Settings:
     date_from: date | None = None
     date_to: date | None = None
     sources: tuple[str, ...] = ()  # outlets to keep (empty = all)
+    # a question naming outlets or dates is searched and answered part by part (rag/across.py)
+    parts: str = "on"  # "on" or "off"
     min_score: float = 0.35  # with gate "off": best dense similarity below this -> refuse
     gate: str = ""  # answerability model: "" = the packaged rag/gate.json, a path, or "off"
     # refuse below the gate threshold whose refusals were this often right on the cross-check
@@ -146,6 +148,8 @@ class Settings:
             raise ConfigError("k must be between 1 and 100")
         if self.fusion not in ("rrf", "weighted"):
             raise ConfigError("fusion must be 'rrf' or 'weighted'")
+        if self.parts not in ("on", "off"):
+            raise ConfigError("parts must be 'on' or 'off' (RAG_PARTS)")
         if self.time_window not in ("filter", "off"):
             raise ConfigError("time_window must be 'filter' or 'off'")
         if not 0 <= self.recency_weight <= 1:

@@ -42,8 +42,10 @@ from .check import split
 from .errors import ConfigError, InputError
 from .metrics import (
     CUTOFFS,
+    all_at_k,
     answer_contains,
     articles_in_order,
+    by_kind,
     check_k,
     exact_match,
     first_gold_rank,
@@ -53,12 +55,15 @@ from .metrics import (
     ndcg_at_k,
     normalize_answer,
     percentile,
+    recall_at_k,
     short_answer,
     strip_citations,
     token_f1,
 )
 from .report import Report
 from .types import Answer, Hit
+
+KIND_FIGURES = ("all@10", "hit@1", "hit@10", "em", "refused")  # given per question_type too
 
 
 class Searcher(Protocol):
@@ -80,6 +85,7 @@ class Question:
     is_impossible: bool = False
     as_of: date | None = None
     answer_in_gold: bool = True  # the gold answer appears in a gold article (citation precision)
+    question_type: str = ""  # e.g. "comparison_query": figures are also given per type
 
 
 # ---------------------------------------------------------------- loading questions
@@ -164,7 +170,10 @@ def _parse_question(line: str, path: Path, lineno: int, as_of_field: str | None)
                     f"{where}: {as_of_field!r} is {raw!r}, not a date; write it as YYYY-MM-DD"
                 ) from e
     in_gold = rec.get("answer_in_gold_doc", True) is not False
-    return Question(str(qid), text.strip(), gold, answers, impossible, as_of, in_gold)
+    kind = rec.get("question_type") or ""
+    if not isinstance(kind, str):
+        raise InputError(f"{where}: 'question_type' must be a string, got {kind!r}")
+    return Question(str(qid), text.strip(), gold, answers, impossible, as_of, in_gold, kind)
 
 
 def _strings(value: Any, name: str, where: str) -> tuple[str, ...]:
@@ -221,6 +230,9 @@ def run(
             **{f"hit@{c}": hit_at_k(ranked, gold, c) if scored else None for c in CUTOFFS},
             "rr": mrr_at_k(ranked, gold, 10) if scored else None,
             "ndcg@10": ndcg_at_k(ranked, gold, 10) if scored else None,
+            "all@10": all_at_k(ranked, gold, 10) if scored else None,
+            "recall@10": recall_at_k(ranked, gold, 10) if scored else None,
+            "question_type": q.question_type,
             "latency_ms": round(latency, 3),
         }
         if answers:
@@ -234,6 +246,7 @@ def run(
         rows.append(row)
 
     summary = _summarise(rows, k)
+    summary.update(by_kind(rows, "question_type", KIND_FIGURES))
     summary["latency_p50_ms"] = percentile(latencies, 50)
     summary["latency_p95_ms"] = percentile(latencies, 95)
     if answers:
@@ -316,6 +329,8 @@ def _summarise(rows: list[dict[str, Any]], k: int) -> dict[str, float | int]:
         summary[f"hit@{c}"] = mean([r[f"hit@{c}"] for r in retrieved])
     summary["mrr@10"] = mean([r["rr"] for r in retrieved])
     summary["ndcg@10"] = mean([r["ndcg@10"] for r in retrieved])
+    summary["all@10"] = mean([r["all@10"] for r in retrieved])  # every gold article in the top 10
+    summary["recall@10"] = mean([r["recall@10"] for r in retrieved])
     return summary
 
 

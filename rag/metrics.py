@@ -125,6 +125,41 @@ def hit_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int) -> float:
     return float(any(d in gold for d in ranked_ids[:k]))
 
 
+def all_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int = 10) -> float:
+    """1.0 if every gold id is among the first k (the multi-hop measure: all the evidence).
+
+    >>> all_at_k(["a", "b", "c"], {"a", "c"}, 3), all_at_k(["a", "b", "c"], {"a", "c"}, 2)
+    (1.0, 0.0)
+    """
+    check_k(k)
+    return float(bool(gold) and set(gold) <= set(ranked_ids[:k]))
+
+
+def recall_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int = 10) -> float:
+    """Share of the gold ids among the first k (0.0 with no gold)."""
+    check_k(k)
+    gold = set(gold)
+    return len(gold & set(ranked_ids[:k])) / len(gold) if gold else 0.0
+
+
+def by_kind(rows: Sequence[dict], kind: str, names: Sequence[str]) -> dict[str, float | int]:
+    """Means of the row fields `names` per value of the row field `kind` (rows where a field
+    is None are left out of its mean): {"n/<value>": count, "<name>/<value>": mean}.
+
+    >>> by_kind([{"t": "x", "em": 1.0}, {"t": "x", "em": 0.0}, {"t": "y", "em": None}], "t", ["em"])
+    {'n/x': 2, 'em/x': 0.5, 'n/y': 1}
+    """
+    out: dict[str, float | int] = {}
+    for value in sorted({r.get(kind) or "" for r in rows} - {""}):
+        mine = [r for r in rows if r.get(kind) == value]
+        out[f"n/{value}"] = len(mine)
+        for name in names:
+            scored = [r[name] for r in mine if r.get(name) is not None]
+            if scored:
+                out[f"{name}/{value}"] = mean(scored)
+    return out
+
+
 def mrr_at_k(ranked_ids: Sequence[str], gold: Collection[str], k: int = 10) -> float:
     """Reciprocal rank of the first gold id within the first k, else 0.0."""
     check_k(k)

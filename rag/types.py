@@ -52,6 +52,7 @@ class Hit:
     keyword_rank: int | None = None
     similarity: float = 0.0  # cosine similarity of question and passage
     also: tuple[Article, ...] = ()  # near-duplicate copies of the article (other outlets, URLs)
+    part: int = 0  # which part of a question across outlets found it (rag/across.py; 0: whole)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,23 @@ class StoryRef:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One part of a question across articles (rag/parts.py): the outlet and dates it names,
+    and the article that answers it (none found: `doc_id` "")."""
+
+    named: str  # the outlet as the question names it ("" = none named)
+    claim: str  # the question's words for this part
+    doc_id: str = ""
+    source: str = ""  # the answering article's outlet, as indexed
+    published: date | None = None
+    title: str = ""
+    citation: int = 0  # its [n] in the answer (0 = not cited)
+    says: str = ""  # the sentence of that article that answers the part
+    date_from: date | None = None  # the dates the question gives this part
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer whose sentences carry `[n]` markers pointing at `citations`."""
 
@@ -108,6 +126,7 @@ class Answer:
     disagreements: tuple[Disagreement, ...] = ()  # where cited articles differ (rag/disagree.py)
     as_of: date | None = None  # the newest cited article's date: what the answer is as of
     stories: tuple[StoryRef, ...] = ()  # the hits' stories, by doc_id (rag/stories.py)
+    parts: tuple[Part, ...] = ()  # a question across outlets, part by part (rag/across.py)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,235 @@
+"""Questions across outlets (rag/parts.py, rag/across.py, rag/verdict.py): outlets and dates
+named in a question, one search per part, time order from stored dates, agreement, refusal
+per part, and the --json parts. Made-up articles from made-up outlets."""
+
+from __future__ import annotations
+
+import doctest
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import rag.parts
+from rag import Pipeline, Settings
+from rag.across import merge, narrowed
+from rag.cli import main
+from rag.parts import Claim, aliases, dates, outlets, parse
+from rag.types import Article, Chunk, Hit
+from tests.conftest import FakeEmbedder
+
+OUTLETS = (
+    "The Daily Lantern",
+    "Harbour Post | City News",
+    "Kelp Gazette - Weekend",
+    "Kelp Gazette - Sport",
+    "HillCrest.example",
+    "Fortune Bay Times",
+)
+TODAY = date(2031, 12, 31)
+
+ARTICLES = [
+    ("lantern-pier", "The Daily Lantern", "2031-05-01", "Tamsby pier reopens",
+     "The Tamsby pier reopened on Thursday after a winter of repairs. The council spent "
+     "40,000 crowns on new planks for the pier."),
+    ("harbour-bridge", "Harbour Post | City News", "2031-05-03", "Bridge works begin",
+     "Work on the Tamsby bridge began on Saturday. Engineers expect the bridge to close "
+     "for six weeks while the deck is replaced."),
+    ("harbour-pier", "Harbour Post | City News", "2031-05-02", "Pier opens again",
+     "The Tamsby pier opened again this week. The council spent 55,000 crowns on new planks "
+     "for the pier, a spokesperson said."),
+    ("kelp-bakery", "Kelp Gazette - Weekend", "2031-04-20", "Bakery wins prize",
+     "The Mill Lane bakery in Tamsby won the county bread prize for its rye loaf."),
+    ("hill-ferry", "HillCrest.example", "2031-04-25", "Ferry timetable",
+     "The Tamsby ferry will sail twice a day from June, the operator said."),
+]  # fmt: skip
+
+
+def write_corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "towns.jsonl"
+    rows = [
+        {"doc_id": d, "source": s, "published": p, "title": t, "text": x}
+        for d, s, p, t, x in ARTICLES
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def towns(tmp_path: Path) -> Pipeline:
+    p = Pipeline(
+        Settings.load(
+            env={}, index_dir=tmp_path / "index", model="fake", min_score=0.2, gate="off"
+        ),
+        FakeEmbedder(),
+    )
+    p.build([write_corpus(tmp_path / "corpus")])
+    return p
+
+
+# ---------------------------------------------------------------- the question's structure
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(rag.parts).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Did the daily lantern say so?", []),  # lower case, plain words: not a name
+        ("Did The Daily Lantern say so?", [("The Daily Lantern",)]),
+        ("Did THE DAILY LANTERN say so?", [("The Daily Lantern",)]),
+        ("Was the Daily Lantern's story first?", [("The Daily Lantern",)]),  # possessive
+        ("Did Harbour Post report it?", [("Harbour Post | City News",)]),  # head of "A | B"
+        ("Did Kelp Gazette cover it?", [("Kelp Gazette - Sport", "Kelp Gazette - Weekend")]),
+        ("Did hillcrest say it?", [("HillCrest.example",)]),  # inner capitals: any case
+        ("What did Fortune Bay Times and Harbour Post say?",
+         [("Fortune Bay Times",), ("Harbour Post | City News",)]),
+        ("Is fortune on our side?", []),
+    ],
+)  # fmt: skip
+def test_outlets_named_in_a_question(question: str, named: list[tuple[str, ...]]) -> None:
+    assert [n.outlets for n in outlets(OUTLETS).find(question)] == named
+
+
+def test_aliases_and_outlets_the_index_lacks() -> None:
+    assert aliases("The Harbour Post | City News") == {"harbour post", "harbour post | city news"}
+    p = parse(
+        "Did a Morning Courier article agree with The Daily Lantern?", outlets(OUTLETS), TODAY
+    )
+    assert p.missing == ("Morning Courier",)
+    quoted = parse("Does the 'Pier Repairs Update' article say so?", outlets(OUTLETS), TODAY)
+    assert quoted.missing == ()
+
+
+def test_dates_before_after_between_and_on() -> None:
+    found = dates("between May 2, 2031 and June 3, 2031", TODAY)
+    assert [(d.day, d.cue) for d in found] == [
+        (date(2031, 5, 2), "after"),
+        (date(2031, 6, 3), "before"),
+    ]
+    on = dates("published on 2031-05-03", TODAY)[0]
+    assert on.window() == (date(2031, 5, 2), date(2031, 5, 4))
+    assert dates("in March 2031", TODAY)[0].window()[0] == date(2031, 3, 1)
+    assert dates("before May 9", date(2031, 6, 1))[0].day == date(2031, 5, 9)  # year: today's
+
+
+def test_one_part_per_outlet_with_its_dates_and_the_order_asked() -> None:
+    p = parse(
+        "Did The Daily Lantern report the pier reopening before Harbour Post reported the "
+        "bridge works published on May 3, 2031?",
+        outlets(OUTLETS),
+        TODAY,
+    )
+    assert (p.kind, p.order) == ("order", "before")
+    assert [c.outlets for c in p.claims] == [("The Daily Lantern",), ("Harbour Post | City News",)]
+    assert (p.claims[1].date_from, p.claims[1].date_to) == (date(2031, 5, 2), date(2031, 5, 4))
+    agree = parse("Do The Daily Lantern and Harbour Post both say the pier reopened?",
+                  outlets(OUTLETS), TODAY)  # fmt: skip
+    assert agree.kind == "agree" and len(agree.claims) == 2
+    assert (
+        parse("Which town has a pier, says Harbour Post?", outlets(OUTLETS), TODAY).kind == "entity"
+    )
+    assert not parse("Which town has a pier?", outlets(OUTLETS), TODAY).across
+
+
+def test_a_part_is_searched_within_its_outlet_and_dates() -> None:
+    s = Settings.load(env={}, sources=("The Daily Lantern", "Harbour Post | City News"))
+    c = Claim(
+        "x", "Harbour Post", ("Harbour Post | City News",), date(2031, 5, 2), date(2031, 5, 4)
+    )
+    cs = narrowed(s, c)
+    assert cs is not None
+    assert cs.sources == ("Harbour Post | City News",)
+    assert (cs.date_from, cs.date_to, cs.as_of) == (
+        date(2031, 5, 2),
+        date(2031, 5, 4),
+        date(2031, 5, 4),
+    )
+    assert narrowed(s.with_(sources=("Kelp Gazette - Sport",)), c) is None  # request excludes it
+
+
+def _hit(chunk: int, doc: str) -> Hit:
+    return Hit(Chunk(chunk, doc, 0, 1, "x"), Article(doc, doc, "x"), 1.0)
+
+
+def test_merge_takes_each_part_in_turn_without_repeats() -> None:
+    one = [_hit(1, "a"), _hit(2, "a"), _hit(3, "b")]
+    two = [_hit(1, "a"), _hit(4, "c")]
+    merged = merge([one, two], k=3, per_article=1)
+    assert [h.article.doc_id for h in merged] == ["a", "c", "b"]
+    assert [h.rank for h in merged] == [1, 2, 3]
+
+
+# ---------------------------------------------------------------- search, answers, refusal
+
+
+def test_each_named_outlet_gets_its_article_in_the_hits(towns: Pipeline) -> None:
+    hits = towns.search("Do The Daily Lantern and Harbour Post both say the pier reopened?", k=4)
+    by_part = {h.part: h.article.source for h in hits if h.part}
+    assert by_part == {1: "The Daily Lantern", 2: "Harbour Post | City News"}
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    off = towns.search("Do The Daily Lantern and Harbour Post both say the pier reopened?",
+                       k=4, parts="off")  # fmt: skip
+    assert all(h.part == 0 for h in off)
+
+
+def test_time_order_is_answered_from_the_stored_dates(towns: Pipeline) -> None:
+    yes = towns.ask("Did The Daily Lantern report the pier reopening before Harbour Post "
+                    "reported the bridge works?")  # fmt: skip
+    assert not yes.refused and yes.text.startswith("Yes [1][2].")
+    assert "The Daily Lantern (2031-05-01)" in yes.text and "(2031-05-03)" in yes.text
+    assert [(p.source, p.published) for p in yes.parts] == [
+        ("The Daily Lantern", date(2031, 5, 1)),
+        ("Harbour Post | City News", date(2031, 5, 3)),
+    ]
+    assert {p.doc_id for p in yes.parts} == {"lantern-pier", "harbour-bridge"}
+    no = towns.ask("Did Harbour Post report the bridge works after HillCrest reported the "
+                   "ferry timetable?")  # fmt: skip
+    assert no.text.startswith("Yes")  # May 3 is after April 25
+    first = towns.ask("Did Harbour Post report the bridge works before HillCrest reported the "
+                      "ferry timetable?")  # fmt: skip
+    assert first.text.startswith("No [")
+
+
+def test_agreement_sets_each_outlet_beside_the_other(towns: Pipeline) -> None:
+    a = towns.ask("Do The Daily Lantern and Harbour Post agree on what the council spent on "
+                  "new planks for the pier?")  # fmt: skip
+    assert not a.refused
+    assert a.text.startswith("No [1][2].")  # 40,000 against 55,000 crowns
+    assert "The Daily Lantern (2031-05-01)" in a.text and "(2031-05-02)" in a.text
+    assert {p.doc_id for p in a.parts} == {"lantern-pier", "harbour-pier"}
+    assert all(p.citation for p in a.parts)
+
+
+def test_a_named_outlet_the_index_lacks_is_refused_with_the_closest_passages(
+    towns: Pipeline,
+) -> None:
+    a = towns.ask("Did a Morning Courier article say the Tamsby pier reopened?")
+    assert a.refused and "Morning Courier" in a.text and a.hits
+
+
+def test_a_part_whose_dates_hold_no_article_is_refused(towns: Pipeline) -> None:
+    a = towns.ask("Did Harbour Post report the bridge works published on March 3, 2031?")
+    assert a.refused and "from Harbour Post dated 2031-03-02 to 2031-03-04" in a.text
+
+
+def test_ask_json_shows_each_part(towns: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import cli
+
+    monkeypatch.setattr(cli, "pipeline", lambda **o: Pipeline(towns.settings, FakeEmbedder()))
+    out = CliRunner().invoke(
+        main,
+        ["ask", "--json", "Did The Daily Lantern report the pier reopening before Harbour "
+         "Post reported the bridge works?"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    parts = json.loads(out.output)["parts"]
+    assert [(p["outlet"], p["date"], p["citation"]) for p in parts] == [
+        ("The Daily Lantern", "2031-05-01", 1),
+        ("Harbour Post | City News", "2031-05-03", 2),
+    ]
