@@ -233,3 +233,63 @@ def test_ask_json_shows_each_part(towns: Pipeline, monkeypatch: pytest.MonkeyPat
         ("The Daily Lantern", "2031-05-01", 1),
         ("Harbour Post | City News", "2031-05-03", 2),
     ]
+
+
+def test_eval_reports_figures_per_question_type(
+    towns: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from rag import cli_eval
+
+    rows = [
+        {"id": "q1", "question_type": "order", "answers": ["Yes"],
+         "gold_doc_ids": ["lantern-pier", "harbour-bridge"],
+         "question": "Did The Daily Lantern report the pier reopening before Harbour Post "
+                     "reported the bridge works?"},
+        {"id": "q2", "question_type": "order", "answers": ["Yes"],
+         "gold_doc_ids": ["harbour-bridge", "hill-ferry"],
+         "question": "Did Harbour Post report the bridge works before HillCrest reported the "
+                     "ferry timetable?"},
+        {"id": "q3", "question_type": "null", "answers": [], "is_impossible": True,
+         "question": "Did a Morning Courier article say the Tamsby pier reopened?"},
+    ]  # fmt: skip
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    monkeypatch.setattr(
+        cli_eval,
+        "pipeline",
+        lambda **o: Pipeline(towns.settings.with_(per_article=1), FakeEmbedder()),
+    )
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main, ["eval", "--questions", str(questions), "--answers", "--no-rows", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["n/order"] == 2 and report["n/null"] == 1
+    assert report["em/order"] == 0.5  # the second one is "No": May 3 is not before April 25
+    assert report["em/null"] == 1.0 and report["refused/null"] == 1.0
+    assert report["all@10"] == 1.0 and report["all@10/order"] == 1.0
+    assert "all@10/order" in result.output
+
+
+def test_with_an_llm_the_prompt_lists_each_outlet_and_date_and_asks_short_answer_first(
+    towns: Pipeline,
+) -> None:
+    from tests.test_llm import FakeLLM
+
+    question = (
+        "Did The Daily Lantern report the pier reopening before Harbour Post reported the "
+        "bridge works?"
+    )
+    base = towns.ask(question)
+    first, second = base.parts
+    llm = FakeLLM("Yes [1][2]. The pier reopened [1]. Work on the bridge began [2].")
+    towns.llm = llm
+    a = towns.ask(question, llm=True)
+    system, *_, user = llm.seen[0]
+    assert "short answer alone: Yes, No" in system.content
+    assert 'outlet="The Daily Lantern" date="2031-05-01"' in user.content
+    assert 'date="2031-05-03"' in user.content
+    assert a.llm == "fake-llm" and a.text.startswith("Yes [1][2].")
+    numbers = {c.hit.article.doc_id: c.n for c in a.citations}
+    assert [p.citation for p in a.parts] == [numbers[first.doc_id], numbers[second.doc_id]]
