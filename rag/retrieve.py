@@ -177,8 +177,10 @@ class Retriever:
             )
             for (row, g), lead in zip(chosen, leads, strict=True)
         ]
+        # the rescorer's ages were fitted from dates days after the articles: without an as-of
+        # date, from the newest article on or before today (never a future one)
         ref = when.anchor(s.as_of, self.today())
-        x = rescore.features(query, cands, self.keywords.idf, ref)
+        x = rescore.features(query, cands, self.keywords.idf, ref if s.as_of else self._newest(ref))
         front = [c for i in self.rescorers[s.rescore].order(x) for c in chosen[i][1]]
         moved = set(ids)
         return front + [c for c in ranked if c not in moved]
@@ -190,13 +192,21 @@ class Retriever:
     def _recency(self, fused: dict[int, float], s: Settings) -> None:
         """Scale scores down with article age before the as-of date (today if none; never a
         future-dated article's): score * ((1 - w) + w * 0.5 ** (age / half_life)); articles
-        after it count as age 0, undated ones as one half-life old."""
+        after it count as age 0, undated ones as one half-life older than the newest article
+        on or before it (so an old corpus does not favour its undated articles)."""
         days = self.store.article_day
         ref = when.anchor(s.as_of, self.today())
+        undated = ref - self._newest(ref) + s.recency_days
         for c in fused:
             day = int(days[self.store.chunk_article[c]])
-            age = max(ref - day, 0) if day else s.recency_days
+            age = max(ref - day, 0) if day else undated
             fused[c] *= (1 - s.recency_weight) + s.recency_weight * 0.5 ** (age / s.recency_days)
+
+    def _newest(self, ref: int) -> int:
+        """The day of the newest dated article on or before day `ref` (`ref` when none)."""
+        days = self.store.article_day
+        past = days[(days > 0) & (days <= ref)]
+        return int(past.max()) if past.size else ref
 
     def _similarity(
         self, qvec: np.ndarray, ids: list[int], known: dict[int, float]

@@ -79,6 +79,8 @@ def test_a_future_dated_article_shifts_no_age(tmp_path: Path) -> None:
     retriever = p.load().retriever
     retriever.today = lambda: date(2025, 3, 10)  # a week after the right article
     assert first(p).startswith("The island ferry")
+    retriever.today = lambda: date(2040, 1, 1)  # years later: undated articles gain nothing
+    assert first(p).startswith("The island ferry")
     # measured from the future article's day (what the prior used to do), the letter wins:
     # the test tells the two apart
     retriever.today = lambda: date(2999, 1, 1)
