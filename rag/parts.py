@@ -357,3 +357,18 @@ def part_json(p: Part) -> dict[str, object]:
         "says": p.says,
         "dates_asked": [d.isoformat() if d else None for d in (p.date_from, p.date_to)],
     }
+
+
+def compared(ps: tuple[Part, ...]) -> str:
+    """The outlets and dates an answer compared, in a line ("" with no parts).
+
+    >>> compared((Part("Kelp", "x", "k1", "Kelp Gazette", date(2031, 5, 2), citation=2),))
+    'Compared: Kelp Gazette (2031-05-02) [2]'
+    """
+    items = [
+        f"{p.source or p.named} ({p.published.isoformat() if p.published else 'undated'})"
+        + (f" [{p.citation}]" if p.citation else "")
+        for p in ps
+        if p.doc_id
+    ]
+    return "Compared: " + "; ".join(items) if items else ""

@@ -293,3 +293,13 @@ def test_with_an_llm_the_prompt_lists_each_outlet_and_date_and_asks_short_answer
     assert a.llm == "fake-llm" and a.text.startswith("Yes [1][2].")
     numbers = {c.hit.article.doc_id: c.n for c in a.citations}
     assert [p.citation for p in a.parts] == [numbers[first.doc_id], numbers[second.doc_id]]
+
+
+def test_the_chat_names_the_outlets_and_dates_compared_escaped() -> None:
+    from rag.types import Answer, Part
+    from ui.render import chat_message
+
+    part = Part("Kelp", "x", "k1", "Kelp <b>Gazette</b>", date(2031, 5, 2), citation=2)
+    html = chat_message(Answer("q", "Yes [2].", False, parts=(part,)))
+    assert "Compared: Kelp &lt;b&gt;Gazette&lt;/b&gt; \\(2031\\-05\\-02\\) \\[2\\]" in html
+    assert "<b>" not in html
