@@ -78,7 +78,8 @@ def eval_cmd(
     use_llm: bool,
     **opts: Any,
 ) -> None:
-    """Score retrieval (Hit@k, MRR, nDCG) and optionally answers on a question file.
+    """Score retrieval (Hit@k, MRR, nDCG, all@10: every gold article in the top 10) and
+    optionally answers on a question file, overall and per `question_type` ("em/<type>").
 
     With --answers, EM and F1 score the answer up to its first citation (a generated answer
     leads with the answer phrase); with --llm the answers are generated and their citations
