@@ -36,6 +36,11 @@ FERRY = (
     "can carry 180 passengers and twelve bicycles across the fjord in nine minutes. Ferry "
     "operators said the old diesel boat will be kept as a spare until the summer season ends."
 )
+LIBRARY = (
+    "The village of Orrby opened a library in its old railway station on Friday. The library "
+    "lends 4,500 books and keeps a reading room in the former ticket hall. A volunteer said the "
+    "station clock, stopped since 1961, will be repaired next year."
+)
 QUESTIONS = [  # (question, the fact the answer must state, the cited article's title)
     (
         "How many visitors climbed the Skerry Point lighthouse on its first weekend?",
@@ -46,6 +51,11 @@ QUESTIONS = [  # (question, the fact the answer must state, the cited article's 
         "How many passengers can the Nordlys carry across the fjord?",
         "180",
         "Tamsby launches an electric ferry",
+    ),
+    (
+        "How many books does the Orrby station library lend?",
+        "4,500",
+        "Orrby opens a library in its old station",
     ),
 ]
 
@@ -72,11 +82,14 @@ def main() -> None:
         html = Path(tmp) / "lighthouse.html"
         html.write_text(HTML)
         feed = publish(site, [story("ferry", FERRY, title="Tamsby launches an electric ferry")])
+        page = story("library", LIBRARY, title="Orrby opens a library in its old station")
+        publish(site, [page], feed="/other.xml")  # its page only is given: an article URL
         index = str(Path(tmp) / "index")
-        built = rag("index", "build", "--quiet", "--index", index, str(html), feed)
-        if "skipped" in built.stderr or "read 2 articles" not in built.stdout:
-            fail("the HTML file and the feed's article were not both read", built.stderr)
-        print(f"smoke-base: ok: built from an HTML file and {feed}", flush=True)
+        sources = [str(html), feed, site.url(page.path)]
+        built = rag("index", "build", "--quiet", "--index", index, *sources)
+        if "skipped" in built.stderr or "read 3 articles" not in built.stdout:
+            fail("the HTML file, the feed's article and the page were not all read", built.stderr)
+        print(f"smoke-base: ok: built from {', '.join(sources)}", flush=True)
         passed += 1
         for question, fact, title in QUESTIONS:
             answer = json.loads(rag("ask", question, "--index", index, "--json").stdout)
