@@ -155,5 +155,7 @@ def test_the_current_folder_named_in_full_is_a_source(
 
 
 def test_docstring_examples() -> None:
-    for module in (keep, follow):
+    from ui import sources_view
+
+    for module in (keep, follow, sources_view):
         assert doctest.testmod(module).failed == 0
