@@ -139,7 +139,9 @@ span.cite-wrap.shut > .pop { display: none !important; }
     z-index: 1000; overflow-y: auto; padding: .6em .8em 2em;
     background: var(--background-fill-primary); }
   #chat-row.sources-open #cards { max-height: none; }
-  .sheet-back { display: block; position: sticky; top: 0; z-index: 2; width: 100%;
+  #chat-row.sources-open #sheet-back-box { position: sticky; top: 0; z-index: 5; }
+  #chat-row.sources-open .card { scroll-margin-top: 4em; }
+  .sheet-back { display: block; width: 100%;
     padding: .6em; border-radius: 8px; border: 1px solid var(--border-color-primary);
     background: var(--background-fill-primary); color: var(--rag-link); font-size: 1rem; }
   .sheet-open { display: block; width: 100%; padding: .45em; border-radius: 8px;
@@ -218,13 +220,17 @@ JS = r"""
   const closePops = (except) => document.querySelectorAll('span.cite-wrap.open').forEach((w) => {
     if (w !== except) w.classList.remove('open');
   });
-  const place = (wrap) => {  // keep the popover inside the window
+  const place = (wrap) => {  // keep the popover inside the chat box that clips it
     const pop = wrap.querySelector('.pop');
     if (!pop) return;
+    const box = (wrap.closest('.bubble-wrap, #chat') || document.body).getBoundingClientRect();
+    const left = Math.max(box.left, 0) + 8;
+    const right = Math.min(box.right, window.innerWidth) - 8;
+    pop.style.maxWidth = Math.max(160, Math.min(416, right - left)) + 'px';
     pop.style.left = '0px';
     const r = pop.getBoundingClientRect();
-    const over = r.right - (window.innerWidth - 8);
-    if (over > 0) pop.style.left = -Math.min(over, r.left - 8) + 'px';
+    const over = r.right - right;
+    if (over > 0) pop.style.left = -Math.min(over, r.left - left) + 'px';
   };
   document.addEventListener('mouseover', (ev) => {
     const wrap = ev.target.closest && ev.target.closest('span.cite-wrap');
