@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import EVAL, RESULTS
+from bench.common import EVAL, RESULTS, WORK
 from rag import Pipeline, Settings
 from rag.evaluate import Question, load_questions
 from rag.gate import curve, fit
@@ -63,6 +63,18 @@ def collect(index: Path, questions: list[Question], model: ReaderModel, k: int) 
     }
 
 
+def cached(name: str, index: Path, questions: list[Question], model: ReaderModel, k: int) -> dict:
+    """`collect`, kept in WORK/reader-fit/NAME.npz (numbers only) for the next run."""
+    path = WORK / "reader-fit" / f"{name}.npz"
+    if path.is_file():
+        with np.load(path) as f:
+            return {key: f[key] for key in f.files}
+    d = collect(index, questions, model, k)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **d)
+    return d
+
+
 def ece(p: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[float, float, int]]]:
     """Expected calibration error over BINS equal-width bins, and (mean p, accuracy, n) a bin."""
     bins = []
@@ -100,9 +112,7 @@ def cross(d: dict, target_precision: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, held in zip(("A", "B"), halves, strict=True):
         check = np.array([g in held for g in d["group"].tolist()])
-        g = fit(
-            d["x"], d["answerable"], check, "", right=d["right"], features=read_answer.FEATURES
-        )
+        g = fit(d["x"], d["answerable"], check, "", right=d["right"], features=read_answer.FEATURES)
         p = np.array([g.probability(x) for x in d["x"][check]])
         sub = {k: v[check] for k, v in d.items() if isinstance(v, np.ndarray)}
         e, bins = ece(p, sub["right"])
@@ -147,11 +157,12 @@ def main() -> None:
     ap.add_argument("--no-ship", action="store_true", help="do not write confidence.json")
     a = ap.parse_args()
     model = ReaderModel(a.model)
+    digest = json.loads((a.model / "reader.json").read_text())["sha256"][:12]
     squad_q = load_questions(EVAL / "squad2" / "dev.jsonl", limit=a.limit)
-    sets = {"squad": collect(a.squad_index, squad_q, model, a.k)}
+    sets = {"squad": cached(f"squad-{digest}-{a.k}-{a.limit}", a.squad_index, squad_q, model, a.k)}
     if a.news_index:
         news_q = load_questions(EVAL / "news" / "dev.jsonl", "question_date")
-        sets["news"] = collect(a.news_index, news_q, model, a.k)
+        sets["news"] = cached(f"news-{digest}-{a.k}", a.news_index, news_q, model, a.k)
     report: dict[str, Any] = {"model": str(a.model), "k": a.k, "precision": a.precision}
     for name, d in sets.items():
         report[name] = cross(d, a.precision)
@@ -160,7 +171,11 @@ def main() -> None:
     ordered = sorted(set(both["group"].tolist()))
     check = np.array([g in set(ordered[1::2]) for g in both["group"].tolist()])
     g = fit(
-        both["x"], both["answerable"], check, "", right=both["right"],
+        both["x"],
+        both["answerable"],
+        check,
+        "",
+        right=both["right"],
         features=read_answer.FEATURES,
     )
     trained_on = f"{', '.join(sets)} dev: {len(check)} questions (cross-check: half the groups)"

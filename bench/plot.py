@@ -162,6 +162,25 @@ def embedding(data: dict[str, Any], out: Path) -> Path:
     return _save(fig, out / "embedding.png")
 
 
+def reader_fit(data: dict[str, Any], out: Path) -> Path:
+    """Reliability of the reader's confidence on each held-out half (bench/fit_reader.py)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect")
+    for name in ("squad", "news"):
+        for half in ("A", "B"):
+            held = (data.get(name) or {}).get(f"held_out_{half}")
+            if held:
+                p, acc, _ = zip(*held["bins"], strict=True)
+                ax.plot(p, acc, "o-", label=f"{name} {half} (ECE {held['ece']:.3f})")
+    ax.set_xlabel("confidence shown")
+    ax.set_ylabel("share right")
+    ax.set_title("Reader confidence, held-out halves")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, out / "reader_reliability.png")
+
+
 def main(out: Path = RESULTS) -> list[Path]:
     made = []
     for name, draw in (
@@ -169,6 +188,7 @@ def main(out: Path = RESULTS) -> list[Path]:
         ("build", build),
         ("query", query),
         ("embedding", embedding),
+        ("reader_fit", reader_fit),
     ):
         data = _load(name)
         if data is not None:

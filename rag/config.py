@@ -67,9 +67,11 @@ class Settings:
     # the top articles reordered by their sentences' evidence (rag/rescore.py): "" = the
     # packaged rag/rescore.json, a path to another fit, or "off"
     rescore: str = ""
-    # the reader model (rag/read/): "" = the one shipped in the package, a path to another
-    # export (`python -m rag.read.export`), or "off" (answers from sentence scores, rag/answer.py)
-    reader: str = "off"  # TEMP until the model ships
+    # the reader model (rag/read/, docs/reader-model.md): "shipped" = the one in the package,
+    # a path to another export (`python -m rag.read.export`), or "off": answers from sentence
+    # scores and the gate (rag/answer.py). Off by default while the shipped reader answers
+    # fewer questions right than the sentence scores do (docs/reader-model.md, "Figures")
+    reader: str = "off"
     reader_passages: int = 5  # top passages the reader reads per question
     max_question_chars: int = 2000
     # chats `rag serve` answers at once (Gradio's queue); the rest wait their turn. Measured

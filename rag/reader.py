@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import disagree, fanout, index, store, stories, tune, when
+from . import across, disagree, fanout, index, store, stories, tune, when
 from .answer import REFUSAL, extractive
 from .config import Settings
 from .embed import CrossEncoderReranker, Embedder, Reranker
@@ -165,6 +165,10 @@ class Reader:
     def _retrieve(self, q: str, qvec: np.ndarray, loaded: Loaded, s: Settings) -> list[Hit]:
         """Search within the question's time window ("last week", "in June") when it names one
         that holds matches; otherwise search as asked."""
+        if s.parts == "on":  # naming outlets or dates: searched part by part (rag/across.py)
+            parted = across.search(q, qvec, loaded.retriever, s)
+            if parted is not None:
+                return parted
         if s.time_window == "filter":
             found = when.window(q, s.as_of or date.today())
             if found:
@@ -200,7 +204,10 @@ class Reader:
         """The answer with its disagreements, the date it is as of, and its hits' stories."""
         refs = stories.refs(loaded.path, loaded.store, [h.article.doc_id for h in answer.hits])
         of = {r.doc_id: r.story for r in refs}
+        own = answer.disagreements  # the reader's: different answers from different outlets
         answer = disagree.attach(answer, s.disagree_passages, of)
+        more = tuple(d for d in answer.disagreements if not read_answer.restates(d, own))
+        answer = replace(answer, disagreements=own + more)
         cited = [c.hit.article.published for c in answer.citations if c.hit.article.published]
         as_of = max(cited, default=None)
         return replace(answer, as_of=None if answer.refused else as_of, stories=refs)
@@ -214,16 +221,34 @@ class Reader:
         """The reader model `s.reader` names and its calibration (None when "off")."""
         if s.reader == "off":
             return None
-        folder = Path(s.reader) if s.reader else SHIPPED
+        folder = SHIPPED if s.reader == "shipped" else Path(s.reader)
         return load_reader(folder), read_answer.calibration(folder)
 
-    def _extractive(self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings) -> Answer:
+    def _read(self, q: str, hits: list[Hit], s: Settings) -> read_answer.Reading | None:
+        """The reader's spans in the top passages (None when the reader is off)."""
+        read = self.reader_model(s)
+        return read_answer.reading(q, hits, read[0], s.reader_passages) if read else None
+
+    def _extractive(
+        self,
+        q: str,
+        qvec: np.ndarray,
+        hits: list[Hit],
+        s: Settings,
+        reading: read_answer.Reading | None = None,
+    ) -> Answer:
+        if s.parts == "on":  # across outlets: part by part (rag/across.py)
+            off = s.with_(parts="off")
+            compared = across.answer(
+                q, hits, s, self.load().store, lambda g: self._extractive(q, qvec, g, off)
+            )
+            if compared is not None:
+                return compared
         read = self.reader_model(s)
         if read is not None:
-            model, calibrated = read
-            r = read_answer.reading(q, hits, model, s.reader_passages)
-            sure = calibrated.probability(r.x)
-            return read_answer.answer(q, hits, r, sure, calibrated.threshold(s.refusal_precision))
+            r = reading or read_answer.reading(q, hits, read[0], s.reader_passages)
+            sure = read[1].probability(r.x)
+            return read_answer.answer(q, hits, r, sure, read[1].threshold(s.refusal_precision))
         gate = self.gate(s)
         floor = gate.threshold(s.refusal_precision) if gate else s.min_score
         return extractive(q, qvec, hits, self.embedder.encode, min_score=floor, gate=gate)
@@ -288,17 +313,23 @@ class Reader:
         loaded = self.load()
         qvec = self._embed_query(loaded, standalone)
         hits = self._retrieve(standalone, qvec, loaded, s)
-        base = self._extractive(standalone, qvec, hits, s)
+        reading = self._read(standalone, hits, s)
+        base = self._extractive(standalone, qvec, hits, s, reading)
         base = replace(base, question=q, standalone=standalone)
+        if reading is not None:  # the model sees the windows the reader found, not whole chunks
+            hits = read_answer.narrowed(hits[: s.llm_passages], reading)
         raw, base = base, self._finish(base, loaded, s)
         fallback = f"{problem}; showing the extractive answer instead" if problem else ""
         if model is None or base.refused:  # nothing close enough: no need to ask the model
             yield replace(base, note=fallback)
             return
         text: list[str] = []
+        today = s.as_of or date.today()
+        asked = across.ask(standalone, hits, s, loaded.store, today) if s.parts == "on" else None
+        messages, n = asked or (prompt(standalone, hits[: s.llm_passages], today), s.llm_passages)
         try:
             for delta in model.stream(
-                prompt(standalone, hits[: s.llm_passages], today=s.as_of or date.today()),
+                messages,
                 max_tokens=s.llm_max_tokens,
                 temperature=0.0,
             ):
@@ -313,10 +344,11 @@ class Reader:
             hits,
             self.embedder.encode,
             threshold=s.min_support,
-            passages=s.llm_passages,
+            passages=n,
             llm=model.name,
         )
-        answer = replace(answer, standalone=standalone, confidence=base.confidence)
+        parts = across.cited(answer, base.parts)  # each part's article as this answer cites it
+        answer = replace(answer, standalone=standalone, confidence=base.confidence, parts=parts)
         answer = disagree.check_sides(answer)
         yield self._finish(doubted(answer, raw, DOUBT if self.gate(s) else 0.0), loaded, s)
 

@@ -63,6 +63,7 @@ def test_different_answers_from_different_outlets_are_a_disagreement() -> None:
     (d,) = got.disagreements
     assert [s.value for s in d.sides] == ["Lyon", "Marseille"]
     assert [s.citations for s in d.sides] == [(1,), (2,)]
+    assert "Sources disagree on the answer: [1] (undated) says Lyon; [2] (undated) says" in got.text
 
 
 def test_forms_of_one_value_are_no_disagreement() -> None:
@@ -97,3 +98,15 @@ def test_features_say_kind_support_and_rivals() -> None:
     assert np.isclose(x["support"], np.log1p(1))
     wrong_kind = reading("When did it open?", hits, FakeReader(["It"], [6]))
     assert dict(zip(FEATURES, wrong_kind.x.tolist(), strict=True))["kind"] == 0.0
+
+
+def test_narrowed_keeps_the_sentences_around_each_span_with_article_offsets() -> None:
+    from rag.read.answer import narrowed
+
+    text = "One a. Two b. The bakery was founded by Ada Moss. Four d. Five e. Six f."
+    hits = [_hit(text, 1, "a"), _hit("Alpha one. Beta two. Gamma three. Delta four.", 2, "b")]
+    r = reading("Who founded it?", hits, FakeReader(["Ada Moss", None], [5, 0]))
+    first, second = narrowed(hits, r)
+    assert first.chunk.text == "Two b. The bakery was founded by Ada Moss. Four d."
+    assert first.article.text[first.chunk.start : first.chunk.end] == first.chunk.text
+    assert second.chunk.text == "Alpha one. Beta two. Gamma three."

@@ -78,3 +78,116 @@ def test_training_runs_end_to_end_and_exports_a_loadable_model(tmp_path: Path) -
     assert record["max_length"] == 64 and len(record["sha256"]) == 64
     spans = ReaderModel(tmp_path / "ship").read("Who opened it?", [TINY[0][1]])
     assert len(spans) == 1 and spans[0].text in TINY[0][1]
+
+
+ARTICLES = {  # made up: a fictional region's news, two outlets
+    "harbour.txt": (
+        "date 2026-03-02\nVelden harbour reopens\n\n"
+        "The harbour of Velden reopened on Monday after a two-year rebuild. Mayor Ilse Brandt "
+        "cut the ribbon in front of about 400 residents. The rebuild cost 18 million euros, "
+        "paid mostly by the regional government. The new quay can take ferries of up to "
+        "120 metres."
+    ),
+    "festival.txt": (
+        "date 2026-03-05\nLantern festival draws crowds\n\n"
+        "The lantern festival in Orlau drew 9,000 visitors over the weekend. It was organised "
+        "by the Orlau Arts Guild for the twelfth time. Food stalls ran out of bread on Sunday."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def reader() -> ReaderModel:
+    return ReaderModel()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "passage", "want"),
+    [
+        ("Who cut the ribbon?", "harbour.txt", "Ilse Brandt"),
+        ("How much did the rebuild cost?", "harbour.txt", "18 million euros"),
+        pytest.param(
+            "Who organised the lantern festival?",
+            "festival.txt",
+            "Orlau Arts Guild",
+            marks=pytest.mark.xfail(strict=True, reason="starts the span at 'drew 9,000 visitors'"),
+        ),
+        ("How many visitors did the festival draw?", "festival.txt", "9,000"),
+    ],
+)
+def test_the_shipped_reader_finds_the_span(
+    reader: ReaderModel, question: str, passage: str, want: str
+) -> None:
+    text = ARTICLES[passage].split("\n\n", 1)[1]
+    (span,) = reader.read(question, [text])
+    assert want in span.text and len(span.text) <= len(want) + 12, span
+    assert span.margin > -2  # the calibration decides; unanswerable ones sit far lower
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "passage"),
+    [
+        ("Who won the chess tournament?", "festival.txt"),
+        ("What is the population of Velden?", "harbour.txt"),
+    ],
+)
+def test_the_shipped_reader_says_when_a_passage_has_no_answer(
+    reader: ReaderModel, question: str, passage: str
+) -> None:
+    text = ARTICLES[passage].split("\n\n", 1)[1]
+    (span,) = reader.read(question, [text])
+    assert span.margin < -2, span
+
+
+def _reports(folder: Path, winners: tuple[str, str]) -> Path:
+    """Two outlets' reports of one made-up race, naming `winners` (one each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {
+            "doc_id": f"race-{i}",
+            "title": "Lake Orlau regatta ends in a sprint",
+            "source": outlet,
+            "published": "2026-05-1" + str(i),
+            "text": text.format(w=w),
+        }
+        for i, (outlet, w, text) in enumerate(
+            [
+                (
+                    "orlau-post.example",
+                    winners[0],
+                    "The Lake Orlau regatta was won by {w} on Saturday after a sprint in the last "
+                    "mile. Forty boats started the race in light wind.",
+                ),
+                (
+                    "velden-news.example",
+                    winners[1],
+                    "Forty boats started the Lake Orlau regatta in light wind on Saturday. {w} won "
+                    "the race after a sprint in the last mile, the organisers said.",
+                ),
+            ]
+        )
+    ]
+    path = folder / "reports.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("winners", "sides"), [(("Mara Holt", "Jonas Lind"), 2), (("Mara Holt", "Mara Holt"), 0)]
+)
+def test_outlets_that_name_different_winners_disagree(
+    tmp_path: Path, real_embedder: object, winners: tuple[str, str], sides: int
+) -> None:
+    from rag import Pipeline, Settings
+
+    settings = Settings.load(env={}, index_dir=tmp_path / "index", reader="shipped")
+    p = Pipeline(settings, real_embedder)  # type: ignore[arg-type]
+    p.build([_reports(tmp_path / "src", winners)])
+    answer = p.ask("Who won the Lake Orlau regatta?")
+    assert not answer.refused and answer.text.startswith(("Mara Holt", "Jonas Lind"))
+    named = [{side.value for side in d.sides} for d in answer.disagreements]
+    assert ({"Mara Holt", "Jonas Lind"} in named) == bool(sides), answer.text
+    assert len(answer.disagreements) <= 1

@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..disagree import newest_first, say
 from ..gate import Gate
 from ..metrics import normalize_answer
 from ..phrase import candidates, wanted
@@ -32,6 +33,7 @@ from .model import Span
 
 REFUSAL = "The articles don't answer this question. The closest passages are listed below."
 PASSAGES = 5  # top passages read per question
+RIVAL_MARGIN = -1.5  # a passage's span counts (agrees or disagrees) above this margin
 
 FEATURES = (
     "margin",  # the best span's score minus its window's no-answer score
@@ -79,9 +81,7 @@ class Reading:
         return self.spans[0] if self.spans else None
 
 
-def reading(
-    question: str, hits: Sequence[Hit], reader: Reads, passages: int = PASSAGES
-) -> Reading:
+def reading(question: str, hits: Sequence[Hit], reader: Reads, passages: int = PASSAGES) -> Reading:
     """Read the first `passages` hits; their spans ordered by margin, best first."""
     spans = reader.read(question, [h.chunk.text for h in hits[:passages]])
     spans = sorted(spans, key=lambda s: (-s.margin, s.passage))
@@ -124,7 +124,7 @@ def features(question: str, hits: Sequence[Hit], spans: Sequence[Span]) -> np.nd
         return np.array([out[f] for f in FEATURES], dtype=np.float32)
     best = spans[0]
     hit = hits[best.passage]
-    others = [s for s in spans[1:] if s.margin > 0]
+    others = [s for s in spans[1:] if s.margin > RIVAL_MARGIN]
     rivals = [s.margin for s in spans[1:] if not same_answer(s.text, best.text)]
     kind = wanted(question)
     s, e = _sentence(hit, best)
@@ -152,7 +152,7 @@ def answer(
         return Answer(
             question=question, text=REFUSAL, refused=True, hits=tuple(hits), confidence=confidence
         )
-    groups = _groups([s for s in r.spans if s.margin > 0 or s is best])
+    groups = _groups([s for s in r.spans if s.margin > RIVAL_MARGIN or s is best])
     cited = [s.passage for g in groups for s in g]
     order = cited + [i for i in range(len(hits)) if i not in cited]
     number = {i: n for n, i in enumerate(order, 1)}
@@ -168,6 +168,11 @@ def answer(
     sentence = hits[best.passage].article.text[start:end].rstrip()
     text = f"{best.text.strip().rstrip('.')} {marks}. {sentence} [{number[best.passage]}]"
     sides = _sides(groups, hits, number)
+    found = (Disagreement("the answer", sides),) if sides else ()
+    if found:
+        dates = {number[i]: h.article.published for i, h in enumerate(hits)}
+        found = (newest_first(found[0], dates),)
+        text = f"{text}\n\n{say(found[0], dates)}"
     return Answer(
         question=question,
         text=text,
@@ -175,7 +180,7 @@ def answer(
         citations=tuple(citations),
         hits=tuple(sorted(renumbered, key=lambda h: h.rank)),
         confidence=confidence,
-        disagreements=(Disagreement("the answer", sides),) if sides else (),
+        disagreements=found,
     )
 
 
@@ -207,4 +212,35 @@ def _sides(groups: list[list[Span]], hits: Sequence[Hit], number: dict[int, int]
         return ()
     return tuple(
         Side(g[0].text.strip(), tuple(number[s.passage] for s in g)) for g in [groups[0], *rest]
+    )
+
+
+def narrowed(hits: Sequence[Hit], r: Reading, around: int = 1) -> list[Hit]:
+    """`hits` cut to the reader's windows: the sentence holding each passage's best span and
+    `around` sentences either side (a passage with no span keeps its first 2 * around + 1
+    sentences); offsets stay article offsets, so citations and highlights work as before."""
+    best = {s.passage: s for s in r.spans}
+    out = []
+    for i, h in enumerate(hits):
+        spans = sentences(h.article.text, h.chunk.start, h.chunk.end)
+        if not spans:
+            out.append(h)
+            continue
+        at = 0
+        if i in best:
+            a0 = h.chunk.start + best[i].start
+            at = next((k for k, (s, e) in enumerate(spans) if s <= a0 < e), 0)
+        lo = max(0, at - around) if i in best else 0
+        hi = min(len(spans), lo + 2 * around + 1)
+        s, e = spans[lo][0], spans[hi - 1][1]
+        out.append(replace(h, chunk=replace(h.chunk, start=s, end=e, text=h.article.text[s:e])))
+    return out
+
+
+def restates(d: Disagreement, found: Sequence[Disagreement]) -> bool:
+    """`d` gives the same sides (the same answers) as one of `found`."""
+    return any(
+        len(d.sides) == len(f.sides)
+        and all(any(same_answer(a.value, b.value) for b in f.sides) for a in d.sides)
+        for f in found
     )
