@@ -15,6 +15,7 @@ prior measures age from the day the question is about, not from today.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -29,9 +30,11 @@ from .llm import Message
 from .parts import Claim, Parsed
 from .retrieve import Retriever, outlet
 from .store import Store
+from .text import content_words
 from .types import Answer, Hit, Part
 
-Read = Callable[[list[Hit]], Answer]  # the ordinary answer from some hits (gate or reader)
+Encode = Callable[[list[str]], np.ndarray]  # texts -> unit vectors, one row each
+Read = Callable[[list[Hit], str], Answer]  # the ordinary answer from hits to a text
 
 _OUTLETS: weakref.WeakKeyDictionary[Store, parts.Outlets] = weakref.WeakKeyDictionary()
 
@@ -75,13 +78,11 @@ def narrowed(s: Settings, claim: Claim) -> Settings | None:
 
 
 def search(
-    question: str,
-    qvec: np.ndarray,
-    retriever: Retriever,
-    s: Settings,
+    question: str, qvec: np.ndarray, retriever: Retriever, s: Settings, encode: Encode
 ) -> list[Hit] | None:
-    """The hits of every part, merged in turn; None when the question names no outlet and
-    no date (search it as usual)."""
+    """The hits of every part and clause: each one's best article first, in turn, then the
+    rest by reciprocal rank fusion; None when the question names no outlet and no date
+    (search it as usual)."""
     p = parse(question, retriever.store, s)
     if not p.across:
         return None
@@ -90,16 +91,59 @@ def search(
         cs = narrowed(s, claim)
         found = retriever.search(question, qvec, cs) if cs else []
         rankings.append([replace(h, part=i) for h in found])
-    rankings.append(retriever.search(question, qvec, s))
-    return merge(rankings, s.k, s.per_article)
+    split = clauses(question, p, known(retriever.store))
+    vectors = encode([text for text, _ in split]) if split else np.zeros((0, len(qvec)))
+    for (text, part), vec in zip(split, vectors, strict=True):
+        cs = narrowed(s, p.claims[part - 1]) if part else s
+        found = retriever.search(text, vec, cs) if cs else []
+        rankings.append([replace(h, part=part) for h in found])
+    whole = retriever.search(question, qvec, s)
+    tops = merge([r[:1] for r in rankings], s.k, s.per_article)
+    return merge([tops, fuse([*rankings, whole])], s.k, s.per_article, in_turn=False)
 
 
-def merge(rankings: Sequence[Sequence[Hit]], k: int, per_article: int) -> list[Hit]:
-    """The rankings taken in turn, one hit each, skipping chunks already taken and articles
-    already holding `per_article` chunks, up to `k` hits; ranks renumbered 1..k.
+CLAUSE = re.compile(
+    r",\s*(?:and\s+|while\s+|but\s+|or\s+)?|;\s*|\s+while\s+"
+    r"|\s+and\s+(?=(?:is|was|has|had|also|then|later|not)\b)",
+    re.IGNORECASE,
+)
 
-    A hit found by several parts keeps the first part that took it.
-    """
+
+def clauses(question: str, p: Parsed, names: parts.Outlets) -> list[tuple[str, int]]:
+    """The question's clauses that carry a fact of their own ("..., and is accused by Harbour
+    Post of ..."), each with the part whose outlet it names (0: none); none for one clause."""
+    pieces = [x for x in CLAUSE.split(question) if x and len(content_words(x)) >= 4]
+    if len(pieces) < 2:
+        return []
+    out = []
+    for piece in pieces:
+        named = {n.outlets for n in names.find(piece)}
+        part = next((i for i, c in enumerate(p.claims, 1) if c.outlets in named), 0)
+        out.append((piece, part))
+    return out
+
+
+def fuse(rankings: Sequence[Sequence[Hit]], k0: int = 3) -> list[Hit]:
+    """Hits ordered by their articles' reciprocal rank fusion, sum of 1 / (k0 + rank) over the
+    rankings (the article's rank in each); an article's chunks in the order first met."""
+    score: dict[str, float] = {}
+    chunks: dict[str, list[Hit]] = {}
+    for ranking in rankings:
+        for rank, doc in enumerate(dict.fromkeys(h.article.doc_id for h in ranking), 1):
+            score[doc] = score.get(doc, 0.0) + 1.0 / (k0 + rank)
+        for h in ranking:
+            mine = chunks.setdefault(h.article.doc_id, [])
+            if all(x.chunk.id != h.chunk.id for x in mine):
+                mine.append(h)
+    return [h for doc in sorted(score, key=lambda d: -score[d]) for h in chunks[doc]]
+
+
+def merge(
+    rankings: Sequence[Sequence[Hit]], k: int, per_article: int, in_turn: bool = True
+) -> list[Hit]:
+    """The rankings taken in turn, one hit each (`in_turn` False: one after the other),
+    skipping chunks already taken and articles already holding `per_article` chunks, up to
+    `k` hits; ranks renumbered 1..k. A hit found by several parts keeps the first."""
     taken: set[int] = set()
     per: dict[str, int] = {}
     out: list[Hit] = []
@@ -114,7 +158,8 @@ def merge(rankings: Sequence[Sequence[Hit]], k: int, per_article: int) -> list[H
                 taken.add(h.chunk.id)
                 per[doc] = per.get(doc, 0) + 1
                 out.append(replace(h, rank=len(out) + 1))
-                break
+                if in_turn:
+                    break
             if len(out) == k:
                 break
     return out
@@ -133,22 +178,41 @@ def answer(question: str, hits: list[Hit], s: Settings, store: Store, read: Read
         return None
     if p.missing:
         return refused(question, hits, f"no article from {_names(p.missing)} is in the index")
-    groups = [[h for h in hits if h.part == i] for i in range(1, len(p.claims) + 1)]
+    groups = [group(hits, c, i) for i, c in enumerate(p.claims, 1)]
     lacking = [c for c, g in zip(p.claims, groups, strict=True) if not g]
     if lacking:
         return refused(question, hits, f"no article {describe(lacking[0])} was found")
-    readings = [read(g) for g in groups]
+    readings = [read(g, words(c, question)) for c, g in zip(p.claims, groups, strict=True)]
     found = [verdict.found(c, r, g) for c, r, g in zip(p.claims, readings, groups, strict=True)]
     if all(x.refused for x in found):
-        whole = read(hits)
+        whole = read(hits, question)
         if whole.refused:
             return replace(whole, parts=verdict.parts_of(whole, found))
     if p.kind == "order":
         return verdict.compose(question, hits, verdict.order(p, found), found)
     if p.kind == "agree" and len(found) > 1:
         return verdict.compose(question, hits, "No" if verdict.differ(found) else "", found)
-    whole = read(hits)
+    whole = read(hits, question)
     return replace(whole, parts=verdict.parts_of(whole, found))
+
+
+def group(hits: Sequence[Hit], claim: Claim, part: int) -> list[Hit]:
+    """The hits that can answer part `part`: found for it, or of its outlet within its dates."""
+
+    def fits(h: Hit) -> bool:
+        day = h.article.published
+        if claim.date_from and (day is None or day < claim.date_from):
+            return False
+        if claim.date_to and (day is None or day > claim.date_to):
+            return False
+        return outlet(h.article.source) in {outlet(o) for o in claim.outlets}
+
+    return [h for h in hits if h.part == part or (claim.outlets and fits(h))]
+
+
+def words(claim: Claim, question: str) -> str:
+    """What a part is read with: its own words when they say something, else the question."""
+    return claim.text if len(content_words(claim.text)) >= 3 else question
 
 
 def refused(question: str, hits: Sequence[Hit], why: str) -> Answer:

@@ -166,7 +166,7 @@ class Reader:
         """Search within the question's time window ("last week", "in June") when it names one
         that holds matches; otherwise search as asked."""
         if s.parts == "on":  # naming outlets or dates: searched part by part (rag/across.py)
-            parted = across.search(q, qvec, loaded.retriever, s)
+            parted = across.search(q, qvec, loaded.retriever, s, self.embedder.encode)
             if parted is not None:
                 return parted
         if s.time_window == "filter":
@@ -238,10 +238,12 @@ class Reader:
         reading: read_answer.Reading | None = None,
     ) -> Answer:
         if s.parts == "on":  # across outlets: part by part (rag/across.py)
-            off = s.with_(parts="off")
-            compared = across.answer(
-                q, hits, s, self.load().store, lambda g: self._extractive(q, qvec, g, off)
-            )
+
+            def part(g: list[Hit], text: str) -> Answer:  # a part's answer, from its own words
+                vec = qvec if text == q else self.embedder.encode([text])[0]
+                return self._extractive(text, vec, g, s.with_(parts="off"))
+
+            compared = across.answer(q, hits, s, self.load().store, part)
             if compared is not None:
                 return compared
         read = self.reader_model(s)
