@@ -90,7 +90,7 @@ def detector(evs: Sequence[Event]) -> list[tuple[Event, list[Disagreement]]]:
 
 
 def pipeline(
-    evs: Sequence[Event], fake: bool, name: str = "disagree"
+    evs: Sequence[Event], fake: bool, name: str = "disagree", reader: str = "off"
 ) -> tuple[list[Any], dict[str, Any]]:
     from rag import Pipeline, Settings
 
@@ -102,12 +102,12 @@ def pipeline(
             for a in e.articles:
                 f.write(json.dumps(a) + "\n")
     embedder = None
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = {"reader": reader}
     if fake:
         from tests.conftest import FakeEmbedder
 
         embedder = FakeEmbedder()
-        overrides = {"model": "fake", "gate": "off", "min_score": 0.2}
+        overrides = {"model": "fake", "gate": "off", "min_score": 0.2, "reader": "off"}
     p = Pipeline(Settings.load(env={}, index_dir=folder / "index", **overrides), embedder)
     p.build([folder / "articles"])
     out, refused, seconds = [], 0, []
@@ -144,11 +144,12 @@ def main() -> None:
     ap.add_argument("--fake", action="store_true", help="the tests' fake embedder, no gate")
     ap.add_argument("--out", type=Path, default=RESULTS / "disagree.json")
     ap.add_argument("--news", type=Path, default=None, help="also count on this news index")
+    ap.add_argument("--reader", default="off", help="RAG_READER for the pipeline: shipped, off")
     args = ap.parse_args()
     evs, held = events(), held_out()
-    through, extra = pipeline(evs, args.fake)
-    held_through, held_extra = pipeline(held, args.fake, "disagree-held-out")
-    model = "fake" if args.fake else "default"
+    through, extra = pipeline(evs, args.fake, reader=args.reader)
+    held_through, held_extra = pipeline(held, args.fake, "disagree-held-out", args.reader)
+    model = "fake" if args.fake else f"default, reader {args.reader}"
     result = {
         "corpus": "bench/disagree_corpus.py (made up)",
         "detector": score(detector(evs)),
