@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..check import facts
 from ..disagree import newest_first, say
 from ..gate import Gate
 from ..metrics import normalize_answer
@@ -33,7 +34,10 @@ from .model import Span
 
 REFUSAL = "The articles don't answer this question. The closest passages are listed below."
 PASSAGES = 5  # top passages read per question
-RIVAL_MARGIN = -1.5  # a passage's span counts (agrees or disagrees) above this margin
+# another passage's span counts (agrees or disagrees) above this margin, when its sentence
+# holds this share of the question's content words (set on bench/disagree_corpus.py's events)
+RIVAL_MARGIN = -1.5
+RIVAL_COVERAGE = 0.6
 
 FEATURES = (
     "margin",  # the best span's score minus its window's no-answer score
@@ -152,7 +156,7 @@ def answer(
         return Answer(
             question=question, text=REFUSAL, refused=True, hits=tuple(hits), confidence=confidence
         )
-    groups = _groups([s for s in r.spans if s.margin > RIVAL_MARGIN or s is best])
+    groups = _groups([s for s in r.spans if s is best or _counts(question, hits, s)])
     cited = [s.passage for g in groups for s in g]
     order = cited + [i for i in range(len(hits)) if i not in cited]
     number = {i: n for n, i in enumerate(order, 1)}
@@ -182,6 +186,21 @@ def answer(
         confidence=confidence,
         disagreements=found,
     )
+
+
+def _counts(question: str, hits: Sequence[Hit], span: Span) -> bool:
+    """`span` is a confident answer to this question: its margin and its sentence's words."""
+    if span.margin <= RIVAL_MARGIN:
+        return False
+    hit = hits[span.passage]
+    passage = f"{hit.article.title} {hit.chunk.text}"
+    named = {f for f in facts(" ".join(["x", *question.split()[1:]])) if not f[0].isdigit()}
+    if not named <= facts(passage) | content_words(passage):  # another place's, another's
+        return False
+    qwords = content_words(question)
+    s, e = _sentence(hits[span.passage], span)
+    held = qwords & content_words(hits[span.passage].article.text[s:e])
+    return not qwords or len(held) / len(qwords) >= RIVAL_COVERAGE
 
 
 def _groups(spans: Sequence[Span]) -> list[list[Span]]:
