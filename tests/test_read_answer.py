@@ -69,11 +69,12 @@ def test_different_answers_from_different_outlets_are_a_disagreement() -> None:
 def test_forms_of_one_value_are_no_disagreement() -> None:
     assert same_answer("thirty", "30") and same_answer("The Harbour Bridge", "harbour bridge")
     hits = [
-        _hit("Officials counted thirty boats.", 1, "a", "one.example"),
-        _hit("There were 30 boats, officials said.", 2, "b", "two.example"),
+        _hit("Officials count thirty boats in the bay.", 1, "a", "one.example"),
+        _hit("In the bay, officials count 30 boats.", 2, "b", "two.example"),
     ]
-    r = reading("How many boats?", hits, FakeReader(["thirty", "30"], [5, 4]))
-    got = answer("How many boats?", hits, r, 0.8, 0.5)
+    q = "How many boats do officials count in the bay?"
+    r = reading(q, hits, FakeReader(["thirty", "30"], [5, 4]))
+    got = answer(q, hits, r, 0.8, 0.5)
     assert got.disagreements == () and got.text.startswith("thirty [1][2].")
 
 
@@ -110,3 +111,13 @@ def test_narrowed_keeps_the_sentences_around_each_span_with_article_offsets() ->
     assert first.chunk.text == "Two b. The bakery was founded by Ada Moss. Four d."
     assert first.article.text[first.chunk.start : first.chunk.end] == first.chunk.text
     assert second.chunk.text == "Alpha one. Beta two. Gamma three."
+
+
+def test_an_answer_about_another_place_is_no_side() -> None:
+    hits = [
+        _hit("The Veslen fair was held in Lyon this year.", 1, "a", "one.example"),
+        _hit("The Orlen fair was held in Marseille this year.", 2, "b", "two.example"),
+    ]
+    q = "Where was the Veslen fair held this year?"
+    got = answer(q, hits, reading(q, hits, FakeReader(["Lyon", "Marseille"], [5, 4])), 0.8, 0.5)
+    assert got.disagreements == () and got.text.startswith("Lyon [1].")
