@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 from . import when
@@ -339,10 +339,6 @@ def _missing(question: str, known: Outlets, named: list[Named]) -> tuple[str, ..
     return tuple(out)
 
 
-def shift(d: date | None, days: int) -> date | None:
-    return d + timedelta(days=days) if d else None
-
-
 def part_json(p: Part) -> dict[str, object]:
     """One part of an answer for `--json`: the outlet named, the article cited for it (its
     outlet, date, doc_id, title, [n]) and its sentence."""
@@ -357,18 +353,3 @@ def part_json(p: Part) -> dict[str, object]:
         "says": p.says,
         "dates_asked": [d.isoformat() if d else None for d in (p.date_from, p.date_to)],
     }
-
-
-def compared(ps: tuple[Part, ...]) -> str:
-    """The outlets and dates an answer compared, in a line ("" with no parts).
-
-    >>> compared((Part("Kelp", "x", "k1", "Kelp Gazette", date(2031, 5, 2), citation=2),))
-    'Compared: Kelp Gazette (2031-05-02) [2]'
-    """
-    items = [
-        f"{p.source or p.named} ({p.published.isoformat() if p.published else 'undated'})"
-        + (f" [{p.citation}]" if p.citation else "")
-        for p in ps
-        if p.doc_id
-    ]
-    return "Compared: " + "; ".join(items) if items else ""

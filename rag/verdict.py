@@ -147,3 +147,18 @@ def parts_of(answer: Answer, parts: Sequence[Found]) -> tuple[Part, ...]:
 
 def when_said(parts: Sequence[Found]) -> tuple[date | None, ...]:
     return tuple(x.hit.article.published if x.hit else None for x in parts)
+
+
+def compared(ps: tuple[Part, ...]) -> str:
+    """The outlets and dates an answer compared, in a line ("" with no parts).
+
+    >>> compared((Part("Kelp", "x", "k1", "Kelp Gazette", date(2031, 5, 2), citation=2),))
+    'Compared: Kelp Gazette (2031-05-02) [2]'
+    """
+    items = [
+        f"{p.source or p.named} ({p.published.isoformat() if p.published else 'undated'})"
+        + (f" [{p.citation}]" if p.citation else "")
+        for p in ps
+        if p.doc_id
+    ]
+    return "Compared: " + "; ".join(items) if items else ""

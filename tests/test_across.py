@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import rag.parts
+import rag.verdict
 from rag import Pipeline, Settings
 from rag.across import merge, narrowed
 from rag.cli import main
@@ -75,6 +76,7 @@ def towns(tmp_path: Path) -> Pipeline:
 
 def test_doctests() -> None:
     assert doctest.testmod(rag.parts).failed == 0
+    assert doctest.testmod(rag.verdict).failed == 0
 
 
 @pytest.mark.parametrize(

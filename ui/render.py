@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 
 from rag.disagree import latest
-from rag.parts import compared
 from rag.records import outlet
 from rag.types import Answer, Article, Citation, Hit, StoryRef
+from rag.verdict import compared
 
 from .links import deep_link, safe_url
 from .story import story_link
