@@ -268,6 +268,10 @@ def test_phone_tap_popover_then_sources_sheet_and_back(browser: Any, served: str
         expect(page.locator("#cards .card.active")).to_be_in_viewport()
         back = page.get_by_role("button", name="← Back to the answer")
         expect(back).to_be_in_viewport()
+        edge = back.bounding_box()  # wholly on screen, the sheet not scrolled sideways
+        assert edge and edge["x"] >= 0 and edge["x"] + edge["width"] <= PHONE["width"]
+        sideways = "(s => s.scrollWidth - s.clientWidth)(document.getElementById('cards-col'))"
+        assert page.evaluate(sideways) <= 0
         page.locator("#cards .card").last.scroll_into_view_if_needed()
         expect(back).to_be_in_viewport()  # it stays on top of the sheet
         shot(page, "a11y-phone-sources.png")

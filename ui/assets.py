@@ -135,11 +135,13 @@ span.cite-wrap.shut > .pop { display: none !important; }
 @media (max-width: 760px) {
   #chat-row { flex-direction: column !important; }
   #cards-col { display: none !important; }
-  #chat-row.sources-open #cards-col { display: flex !important; position: fixed; inset: 0;
+  #chat-row.sources-open #cards-col { display: flex !important; flex-wrap: nowrap !important;
+    overflow-x: hidden;
+    position: fixed; inset: 0;
     z-index: 1000; overflow-y: auto; padding: .6em .8em 2em;
     background: var(--background-fill-primary); }
-  #chat-row.sources-open #cards { max-height: none; }
-  #chat-row.sources-open #sheet-back-box { position: sticky; top: 0; z-index: 5; }
+  #chat-row.sources-open #cards { max-height: none; flex-shrink: 0; }
+  #chat-row.sources-open #sheet-back-box { position: sticky; top: 0; z-index: 5; flex-shrink: 0; }
   #chat-row.sources-open .card { scroll-margin-top: 4em; }
   .sheet-back { display: block; width: 100%;
     padding: .6em; border-radius: 8px; border: 1px solid var(--border-color-primary);
@@ -177,7 +179,7 @@ JS = r"""
     if (!card) return false;
     document.querySelectorAll('.card.active').forEach((c) => c.classList.remove('active'));
     card.classList.add('active');
-    card.scrollIntoView({block: 'start'});
+    card.scrollIntoView({block: 'start', inline: 'nearest'});
     return true;
   };
   const turnOf = (link) => {
