@@ -25,7 +25,6 @@ from .query import Query
 from .read import answer as read_answer
 from .read.export import SHIPPED
 from .read.model import ReaderModel
-from .read.model import load as load_reader
 from .retrieve import Keywords, Retriever, Vectors
 from .types import Answer, Article, Hit, Manifest
 
@@ -72,6 +71,7 @@ class Reader:
         self._loaded: Loaded | None = None
         self._reranker: Reranker | None = None
         self._gates: dict[str, Gate] = {}
+        self._readers: dict[str, tuple[ReaderModel, Gate]] = {}  # folder -> model, calibration
         self._lock = threading.Lock()
         self.host: fanout.Host | None = None  # where shards are searched (None: threads here)
 
@@ -221,8 +221,12 @@ class Reader:
         """The reader model `s.reader` names and its calibration (None when "off")."""
         if s.reader == "off":
             return None
-        folder = SHIPPED if s.reader == "shipped" else Path(s.reader)
-        return load_reader(folder), read_answer.calibration(folder)
+        key = str(SHIPPED if s.reader == "shipped" else Path(s.reader))
+        with self._lock:
+            if key not in self._readers:
+                folder = Path(key)
+                self._readers[key] = ReaderModel(folder), read_answer.calibration(folder)
+            return self._readers[key]
 
     def _read(self, q: str, hits: list[Hit], s: Settings) -> read_answer.Reading | None:
         """The reader's spans in the top passages (None when the reader is off)."""

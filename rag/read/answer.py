@@ -13,7 +13,6 @@ disagreement ("Ada Moss, say [1][2]; Ben Moss, says [3]"). Below `refuse_below` 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,18 +52,12 @@ FEATURES = (
 
 
 CALIBRATION = "confidence.json"  # beside the model: p(the best span is right), fitted on dev
-_CALIBRATED: dict[Path, Gate] = {}
-_LOCK = threading.Lock()
 
 
 def calibration(folder: Path = SHIPPED) -> Gate:
-    """The model's calibration (`folder`'s own, else the shipped one), loaded once."""
+    """The model's calibration: `folder`'s own, else the shipped one."""
     path = folder / CALIBRATION
-    path = path if path.is_file() else SHIPPED / CALIBRATION
-    with _LOCK:
-        if path not in _CALIBRATED:
-            _CALIBRATED[path] = Gate.load(path, FEATURES)
-        return _CALIBRATED[path]
+    return Gate.load(path if path.is_file() else SHIPPED / CALIBRATION, FEATURES)
 
 
 class Reads(Protocol):

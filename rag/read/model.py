@@ -3,7 +3,7 @@
 The shipped int8 ONNX file (rag/read/model/, made by `rag.read.export`) runs on onnxruntime with
 the tokenizers library: no torch. Its SHA-256 is checked against `reader.json` when it loads.
 
-    reader = load()                       # the shipped model (or a folder: load(Path(...)))
+    reader = ReaderModel()                # the shipped model (or a folder: ReaderModel(Path(...)))
     spans = reader.read("Who founded the bakery?", ["The bakery was founded by Ada Moss in 1921."])
     spans[0].text, spans[0].margin        # ('Ada Moss', 7.2): margin > 0 = an answer beats none
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +49,8 @@ class Span:
 
 
 class ReaderModel:
-    """One onnxruntime session over the shipped (or a given) reader; thread-safe to call."""
+    """One onnxruntime session over the shipped (or a given) reader; safe to call from threads
+    (each tokenizer's settings are fixed once, and onnxruntime sessions run concurrently)."""
 
     def __init__(self, folder: Path = SHIPPED, threads: int | None = None) -> None:
         record = _checked(folder)
@@ -62,16 +62,19 @@ class ReaderModel:
         self.max_length = int(record["max_length"])
         self.stride = int(record["stride"])
         self.max_question = int(record.get("max_question", 48))
+        # two copies, each set once: questions alone (to cut them), question + passage windows
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
+        self.pairs = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.pairs.no_padding()
+        self.pairs.enable_truncation(self.max_length, stride=self.stride, strategy="only_second")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(folder / record["file"]), options, providers=["CPUExecutionProvider"]
         )
-        self._lock = threading.Lock()  # the tokenizer's truncation state is per object
 
     def read(self, question: str, passages: Sequence[str], batch: int = 16) -> list[Span]:
         """The best span of each passage (same order); a passage with no tokens gets none."""
@@ -95,18 +98,10 @@ class ReaderModel:
         if len(q_ids) > self.max_question:
             q = self.tokenizer.decode(q_ids[: self.max_question])
         out: list[tuple[int, Any]] = []
-        with self._lock:
-            self.tokenizer.enable_truncation(
-                self.max_length, stride=self.stride, strategy="only_second"
-            )
-            try:
-                for p, text in enumerate(passages):
-                    if not text.strip():
-                        continue
-                    enc = self.tokenizer.encode(q, text)
-                    out.extend((p, w) for w in [enc, *enc.overflowing])
-            finally:
-                self.tokenizer.no_truncation()
+        for p, text in enumerate(passages):
+            if text.strip():
+                enc = self.pairs.encode(q, text)
+                out.extend((p, w) for w in [enc, *enc.overflowing])
         return out
 
     def _run(self, encs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -167,16 +162,3 @@ def _checked(folder: Path) -> dict[str, Any]:
             "reinstall rag-news"
         )
     return record
-
-
-_SHARED: dict[str, ReaderModel] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def load(folder: Path = SHIPPED) -> ReaderModel:
-    """The reader of `folder`, loaded (and checked) once per process."""
-    key = str(folder.resolve())
-    with _SHARED_LOCK:
-        if key not in _SHARED:
-            _SHARED[key] = ReaderModel(folder)
-        return _SHARED[key]
