@@ -58,10 +58,10 @@ def extractive(
         return Answer(
             question=question, text=REFUSAL, refused=True, hits=tuple(hits), confidence=sure
         )
-    top = float(ev.score[best])
+    top = float(ev.score[ev.answers[0]])
     led = lead(question, ev)
     picked: list[int] = [led[0]] if led else []  # one sentence per passage: little repetition
-    for j in ev.order:
+    for j in ev.answers:
         if len(picked) == max_sentences or ev.score[j] < top - margin:
             break
         if all(ev.spans[j][0] != ev.spans[p][0] for p in picked):

@@ -51,10 +51,17 @@ class Evidence:
     similarity: np.ndarray  # cosine of each sentence and the question
     coverage: np.ndarray  # share of the question's content words each sentence holds
     score: np.ndarray  # similarity + OVERLAP_WEIGHT * coverage
+    quotable: tuple[bool, ...] = ()  # may be quoted as an answer: no headline, no question
 
     @property
     def order(self) -> list[int]:
         return [int(i) for i in np.argsort(-self.score, kind="stable")]
+
+    @property
+    def answers(self) -> list[int]:
+        """The sentences an answer may quote, best first: all of them when none is quotable."""
+        picked = [j for j in self.order if j < len(self.quotable) and self.quotable[j]]
+        return picked or self.order
 
     @property
     def best(self) -> int | None:
@@ -78,7 +85,20 @@ def gather(
         [len(qwords & content_words(t)) / len(qwords) if qwords else 0.0 for t in texts],
         dtype=np.float32,
     )
-    return Evidence(tuple(spans), texts, sims, cover, sims + OVERLAP_WEIGHT * cover)
+    titles = [hits[i].article.title for i, _, _ in spans]
+    quotable = tuple(_quotable(h, t) for h, t in zip(titles, texts, strict=True))
+    return Evidence(tuple(spans), texts, sims, cover, sims + OVERLAP_WEIGHT * cover, quotable)
+
+
+def _quotable(title: str, sentence: str) -> bool:
+    """Whether `sentence` may be quoted as an answer: not the article's headline (it names the
+    subject, seldom the fact asked for) and not a question (it asks, never answers).
+
+    >>> _quotable("Ferry sails", "Ferry sails"), _quotable("", "Will it sail?")
+    (False, False)
+    """
+    said = " ".join(sentence.split()).casefold()
+    return said != " ".join(title.split()).casefold() and not said.rstrip("\"'”’)").endswith("?")
 
 
 def lead(question: str, ev: Evidence, near: float = LEAD_MARGIN) -> tuple[int, str] | None:
@@ -87,8 +107,8 @@ def lead(question: str, ev: Evidence, near: float = LEAD_MARGIN) -> tuple[int, s
     (rag/phrase.py); None when the question asks for no kind or none holds one."""
     if not wanted(question) or ev.best is None:
         return None
-    top = float(ev.score[ev.best])
-    for j in ev.order:
+    top = float(ev.score[ev.answers[0]])
+    for j in ev.answers:
         if ev.score[j] < top - near:
             break
         found = phrase(question, ev.texts[j])

@@ -45,3 +45,20 @@ def test_weak_evidence_is_refused_but_passages_kept() -> None:
     hits = [_hit("Unrelated.", 1, 0.1, "a")]
     answer = extractive("q", np.ones(64, np.float32), hits, FakeEmbedder().encode, min_score=0.3)
     assert answer.refused and answer.text == REFUSAL and answer.hits == tuple(hits)
+
+
+def test_the_headline_and_questions_are_never_the_answer() -> None:
+    """The headline holds the question's words but not the fact: the body sentence answers."""
+    emb = FakeEmbedder()
+    title = "Orrby opens a library in its old station"
+    text = (
+        f"{title}\nWill the Orrby station library lend books? "
+        "The shelves hold 4,500 books and a reading room."
+    )
+    a = Article(doc_id="d", title=title, text=text)
+    hits = [Hit(Chunk(1, "d", 0, len(text), text), a, score=1.0, rank=1, similarity=0.9)]
+    q = "How many books does the Orrby station library lend?"
+    answer = extractive(q, emb.encode([q])[0], hits, emb.encode, min_score=0.2)
+    quoted = [text[c.sentence_start : c.sentence_end] for c in answer.citations]
+    assert quoted == ["The shelves hold 4,500 books and a reading room."]
+    assert answer.text.startswith("4,500 [1].")
