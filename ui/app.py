@@ -141,8 +141,17 @@ def _wire_filters(c: layout.ChatTab) -> None:
         return filters_now(values), gr.Button(visible=on)
 
     quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-    for box in wanted:
-        box.change(on_filters, wanted, [c.filters_now, c.clear_filters], **quiet)
+    # one listener for the three boxes, one call at a time, the last change winning: with a
+    # listener per box, a slower call made before the second box changed could land last
+    gr.on(
+        [box.change for box in wanted],
+        on_filters,
+        wanted,
+        [c.filters_now, c.clear_filters],
+        trigger_mode="always_last",
+        concurrency_limit=1,
+        **quiet,
+    )
 
     def clear() -> tuple[Any, ...]:
         return "", "", []
