@@ -21,8 +21,12 @@ from typing import Any
 import numpy as np
 
 from bench.common import BASELINE, NEWS, WORK, log, memory, news_articles, save
-from rag import Pipeline, Settings, chunk, embed, index, sources, store
-from rag.keyword import KeywordIndex
+from rag import Pipeline, Settings
+from rag.embed import embedder as embed
+from rag.index import store
+from rag.index import vectors as index
+from rag.index.bm25 import KeywordIndex
+from rag.ingest import chunk, sources
 
 
 class Clock:

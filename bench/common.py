@@ -136,7 +136,7 @@ def news_articles(dev_weeks: bool = False, limit: int | None = None) -> list[dic
 
 def chunk_texts(records: list[dict[str, Any]], size: int = 800, overlap: int = 100) -> list[str]:
     """What the model reads for each chunk of these records (title + passage), as a build does."""
-    from rag import chunk
+    from rag.ingest import chunk
     from rag.types import Article
 
     texts = []

@@ -2,12 +2,12 @@
 of the disagreements reported, and the false-alarm rate on questions whose sources agree.
 
 Two ways, reported side by side:
-- `detector`: `rag.disagree.find` on the event's fact sentences themselves (no retrieval);
+- `detector`: `rag.answer.disagree.find` on the event's fact sentences themselves (no retrieval);
 - `pipeline`: `Pipeline.ask` (extractive, default settings, the packaged model unless `--fake`)
   over an index of every event's articles: what a user gets, retrieval and refusals included.
 
 A reported disagreement is right when its sides hold both planted values (compared with
-`rag.values.same`); an event is detected when one of its reported disagreements is right.
+`rag.answer.values.same`); an event is detected when one of its reported disagreements is right.
 
     .venv/bin/python bench/disagree.py [--fake] [--out bench/results/disagree.json]
 """
@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import NEWS, RESULTS, WORK  # noqa: E402
 from bench.disagree_corpus import Event, events, held_out  # noqa: E402
-from rag.compare import Claim, find  # noqa: E402
+from rag.answer.compare import Claim, find  # noqa: E402
+from rag.answer.values import same, values  # noqa: E402
 from rag.text import sentences  # noqa: E402
 from rag.types import Disagreement  # noqa: E402
-from rag.values import same, values  # noqa: E402
 
 
 def _parsed(text: str) -> list[Any]:

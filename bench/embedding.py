@@ -1,5 +1,5 @@
 """Embedding: chunks per second by backend and batch size, one-question latency, and retrieval
-quality per backend on ../shared/eval (Hit@k / MRR with rag.evaluate); with --backend-choice,
+quality per backend on ../shared/eval (Hit@k / MRR with rag.eval.evaluate); with --backend-choice,
 the three backends on this CPU (its model and flags), what `auto` picks and what the
 calibration would time (bench/results/backends.json).
 
@@ -32,8 +32,8 @@ from bench.common import (
     percentiles,
     save,
 )
-from rag import backend as choice
-from rag import embed
+from rag.embed import backend as choice
+from rag.embed import embedder as embed
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 BATCHES = (8, 16, 32, 64, 128)
@@ -128,7 +128,7 @@ def quality(
 ) -> list[dict[str, Any]]:
     """Hit@k / MRR per backend: SQuAD 2.0 dev (all questions) and news dev (gold + distractors)."""
     from rag import Pipeline, Settings
-    from rag.evaluate import load_questions, run
+    from rag.eval.evaluate import load_questions, run
 
     sets = {
         "squad2": (EVAL / "squad2" / "paragraphs.jsonl.gz", EVAL / "squad2" / "dev.jsonl", None),

@@ -4,7 +4,8 @@ Each dev set is split in halves that share nothing (SQuAD by Wikipedia article, 
 alternating). A calibration fitted on one half is scored on the other, both ways: expected
 calibration error (ECE, 10 bins), refusal precision / recall, EM / F1 of the answer span under
 SQuAD 2.0's rule (an unanswerable question scores only for a refusal). The shipped calibration
-is fitted on one half of the groups and its refusal curve measured on the other (as rag/gate.py
+is fitted on one half of the groups and its refusal curve measured on the other (as
+rag/answer/gate.py
 does). Also the closed setting: each SQuAD question read against its gold paragraph alone.
 Only numbers leave this script.
 
@@ -24,9 +25,9 @@ import numpy as np
 
 from bench.common import EVAL, RESULTS, WORK
 from rag import Pipeline, Settings
-from rag.evaluate import Question, load_questions
-from rag.gate import curve, fit
-from rag.metrics import exact_match, token_f1
+from rag.answer.gate import curve, fit
+from rag.eval.evaluate import Question, load_questions
+from rag.eval.metrics import exact_match, token_f1
 from rag.read import answer as read_answer
 from rag.read.export import SHIPPED
 from rag.read.model import ReaderModel

@@ -1,4 +1,4 @@
-"""Fit the rescoring model (rag/rescore.json) on ../shared/eval dev sets, with a cross-check.
+"""Fit the rescoring model (rag/search/rescore.json) on ../shared/eval dev sets, with a cross-check.
 
 Both sets are split in halves that share nothing: SQuAD by Wikipedia article, news by whole
 weeks (the first half of the weeks vs the second). A model fitted on one half is scored on the
@@ -21,8 +21,8 @@ import numpy as np
 
 from bench.common import EVAL, RESULTS
 from rag import Pipeline, Settings
-from rag.metrics import articles_in_order
-from rag.rescore import FEATURES, PACKAGED, Rescorer
+from rag.eval.metrics import articles_in_order
+from rag.search.rescore import FEATURES, PACKAGED, Rescorer
 
 NEWS_WEIGHT = 10.0  # a news question counts this many SQuAD ones (56 vs 1,789 on dev)
 C = 0.1  # inverse L2 strength of the logistic fit (0.1 and 1 tried; 0.1 ties or wins on all halves)

@@ -1,5 +1,5 @@
 """The answerability gate's refusal precision/recall curves, one per features file, scored with
-the packaged gate (rag/gate.json), plus the cross-check curve stored in it. Writes
+the packaged gate (rag/answer/gate.json), plus the cross-check curve stored in it. Writes
 bench/results/gate.json (figures only) and bench/results/gate.png.
 
     rag eval --questions ../shared/eval/squad2/dev.jsonl --index IDX --gate-features squad.npz
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import RESULTS, log, save
-from rag.calibrate import Features
-from rag.gate import PACKAGED, Gate, curve
+from rag.answer.calibrate import Features
+from rag.answer.gate import PACKAGED, Gate, curve
 
 
 def points(p: np.ndarray, answerable: np.ndarray) -> list[tuple[float, float, float]]:

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from bench.common import BASELINE, NEWS, WORK, index_args, log, memory, percentiles, save
-from rag import Pipeline, Settings, embed
-from rag.answer import extractive
+from rag import Pipeline, Settings
+from rag.answer.extractive import extractive
+from rag.embed import embedder as embed
 
 
 def question_set() -> list[tuple[str, date | None]]:

@@ -1,5 +1,5 @@
 """Builds on Ray: throughput of the same full build locally and on a local Ray cluster with 1
-and 2 workers (rag/distributed.py), same articles, same backend and batch size.
+and 2 workers (rag/embed/cluster.py), same articles, same backend and batch size.
 
     python -m bench.ray_build                      # the first 150 news articles, 2 rounds
     python -m bench.ray_build --articles 300 --rounds 3
@@ -31,8 +31,11 @@ import numpy as np
 
 from bench.build import corpus_file
 from bench.common import WORK, load_average, log, save
-from rag import Pipeline, Settings, backend, embed, index
+from rag import Pipeline, Settings
 from rag.build import Indexer
+from rag.embed import backend
+from rag.embed import embedder as embed
+from rag.index import vectors as index
 
 WAYS = ("local", "local-1-thread", "ray-1", "ray-2")
 
@@ -48,7 +51,7 @@ def cpu_model() -> str:
 
 def one_build(way: str, corpus: Path, folder: Path, settings: Settings) -> dict[str, Any]:
     """One full build of `corpus` into a fresh `folder`: its report, wall and CPU seconds."""
-    from rag.distributed import RayEncoder
+    from rag.embed.cluster import RayEncoder
 
     shutil.rmtree(folder, ignore_errors=True)
     s = settings.with_(index_dir=folder)
@@ -79,7 +82,7 @@ def one_build(way: str, corpus: Path, folder: Path, settings: Settings) -> dict[
 def fixed_cost(settings: Settings, folder: Path, repeats: int = 3) -> dict[str, float]:
     """Seconds to embed 16 texts (one model call) on Ray with 1 worker, and locally with a
     fresh 1-thread embedder: what a build on Ray costs beyond its embedding (median)."""
-    from rag.distributed import RayEncoder
+    from rag.embed.cluster import RayEncoder
 
     s = settings.with_(index_dir=folder)
     texts = backend.sample(16)

@@ -5,7 +5,7 @@ uses between refreshes. Writes bench/results/refresh.json.
 
     python -m bench.refresh [--feeds 20] [--items 50] [--idle 60] [--fake]
 
-Default fetch limits (rag/fetch.py): 0.5 s between requests to one host, 2 at a time per
+Default fetch limits (rag/ingest/fetch.py): 0.5 s between requests to one host, 2 at a time per
 host, 8 in all. `--fake` uses the tests' hashing embedder instead of the real model (the
 embedding of 10 articles is then free; the rest is the same).
 """
@@ -28,7 +28,8 @@ from typing import Any
 
 from bench.common import ROOT, WORK, free_port, log, save
 from bench.serve import cpu_seconds
-from rag import Pipeline, Settings, web
+from rag import Pipeline, Settings
+from rag.ingest import web
 from rag.types import BuildReport
 from tests.localweb import Site, Story, publish
 
@@ -59,7 +60,7 @@ def requests(sites: Sequence[Site]) -> dict[str, Any]:
 
 
 def timed_update(p: Pipeline, sites: Sequence[Site]) -> dict[str, Any]:
-    """One `update`, its time split: fetching (rag/web.py) and the rest (index writing)."""
+    """One `update`, its time split: fetching (rag/ingest/web.py) and the rest (index writing)."""
     real, spent = web.read, {}
 
     def read(*a: Any, **k: Any) -> Iterator[Any]:
@@ -182,7 +183,7 @@ def main() -> None:
                 "items_per_feed": args.items,
                 "hosts": args.feeds,
                 "embedder": model,
-                "fetch_limits": "defaults (rag/fetch.py Limits)",
+                "fetch_limits": "defaults (rag/ingest/fetch.py Limits)",
             },
             "initial_build": build,
             "refresh_nothing_changed": unchanged,

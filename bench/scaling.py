@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from bench.common import RESULTS, ROOT, WORK, log, memory, percentiles, save
-from rag import index as rag_index
-from rag.index import VectorIndex
+from rag.index import vectors as rag_index
+from rag.index.vectors import VectorIndex
 
 DIM = 384
 K = 10

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import log, save  # noqa: E402
 from rag import Pipeline, Settings  # noqa: E402
-from rag.embed import SentenceTransformerEmbedder  # noqa: E402
+from rag.embed.embedder import SentenceTransformerEmbedder  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.test_browser import (  # noqa: E402
     DESKTOP,

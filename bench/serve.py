@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.common import ROOT, WORK, free_port, index_args, log, memory, save
 from bench.query import question_set
-from rag import index
+from rag.index import vectors as index
 
 
 def cpu_seconds(pid: int) -> float:

@@ -21,7 +21,7 @@ from bench.common import ROOT, WORK, log, save
 HEAVY = ("torch", "sentence_transformers", "transformers", "faiss", "gradio", "langchain_core")
 PROBE = (
     "import json, runpy, sys; sys.argv = {argv!r}\n"
-    "try:\n    runpy.run_module('rag.cli', run_name='__main__')\n"
+    "try:\n    runpy.run_module('rag.cli.main', run_name='__main__')\n"
     "except SystemExit:\n    pass\n"
     f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)"
 )

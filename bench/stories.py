@@ -27,8 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import RESULTS, WORK  # noqa: E402
-from rag import index, store, stories  # noqa: E402
-from rag.records import outlet  # noqa: E402
+from rag.index import store, stories
+from rag.index import vectors as index  # noqa: E402
+from rag.ingest.records import outlet  # noqa: E402
 
 
 def load(index_dir: Path) -> tuple[Path, store.Store, list[Any], np.ndarray, list[int]]:

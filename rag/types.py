@@ -52,7 +52,9 @@ class Hit:
     keyword_rank: int | None = None
     similarity: float = 0.0  # cosine similarity of question and passage
     also: tuple[Article, ...] = ()  # near-duplicate copies of the article (other outlets, URLs)
-    part: int = 0  # which part of a question across outlets found it (rag/across.py; 0: whole)
+    part: int = (
+        0  # which part of a question across outlets found it (rag/search/across.py; 0: whole)
+    )
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Disagreement:
 
 @dataclass(frozen=True)
 class StoryRef:
-    """The story (event cluster, rag/stories.py) an article belongs to, for a card's link."""
+    """The story (event cluster, rag/index/stories.py) an article belongs to, for a card's link."""
 
     doc_id: str
     story: str  # the story id, e.g. "s3f9a0c1e2b"
@@ -94,7 +96,7 @@ class StoryRef:
 
 @dataclass(frozen=True)
 class Part:
-    """One part of a question across articles (rag/parts.py): the outlet and dates it names,
+    """One part of a question across articles (rag/search/parts.py): the outlet and dates it names,
     and the article that answers it (none found: `doc_id` "")."""
 
     named: str  # the outlet as the question names it ("" = none named)
@@ -123,10 +125,12 @@ class Answer:
     unsupported: tuple[tuple[int, int], ...] = ()  # spans of `text`: sentences not backed
     note: str = ""  # one line for the user, e.g. why the extractive answer is shown instead
     confidence: float | None = None  # the gate's probability that the passages answer (0..1)
-    disagreements: tuple[Disagreement, ...] = ()  # where cited articles differ (rag/disagree.py)
+    disagreements: tuple[
+        Disagreement, ...
+    ] = ()  # where cited articles differ (rag/answer/disagree.py)
     as_of: date | None = None  # the newest cited article's date: what the answer is as of
-    stories: tuple[StoryRef, ...] = ()  # the hits' stories, by doc_id (rag/stories.py)
-    parts: tuple[Part, ...] = ()  # a question across outlets, part by part (rag/across.py)
+    stories: tuple[StoryRef, ...] = ()  # the hits' stories, by doc_id (rag/index/stories.py)
+    parts: tuple[Part, ...] = ()  # a question across outlets, part by part (rag/search/across.py)
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,9 @@ class Manifest:
     articles: int
     chunks: int
     built_at: str  # ISO timestamp, UTC
-    index_type: str = "flat-ip"  # "flat", "hnsw", ... (rag/index.py); "flat-ip" before kinds
+    index_type: str = (
+        "flat-ip"  # "flat", "hnsw", ... (rag/index/vectors.py); "flat-ip" before kinds
+    )
     index_params: dict[str, int] = field(default_factory=dict)  # e.g. {"M": 32, "ef_search": 64}
     hashes: dict[str, str] = field(default_factory=dict)  # doc_id -> content hash
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
@@ -150,8 +156,10 @@ class Manifest:
     backend: str = ""  # the embedding runtime that wrote the vectors: torch, onnx, onnx-int8
     backend_reason: str = ""  # why `auto` chose it, in a line
     tuned_from: str = ""  # `model` is a folder `rag index tune` wrote from this model ("": not)
-    model_digest: str = ""  # SHA-256 over the tuned model's files (rag/tune.py)
-    shards: str = "none"  # "month": vectors and keywords cut by publication month (rag/shards.py)
+    model_digest: str = ""  # SHA-256 over the tuned model's files (rag/embed/tune.py)
+    shards: str = (
+        "none"  # "month": vectors and keywords cut by publication month (rag/index/shards.py)
+    )
     shard_sets: dict[str, str] = field(default_factory=dict)  # shard -> what it was built from
 
 

@@ -29,7 +29,8 @@ FAKE = {
 
 def fake_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """`rag ARGS...` run in-process; every command's pipeline uses the fake embedder."""
-    from rag import cli, cli_follow
+    from rag.cli import main as cli
+    from rag.cli import sources as cli_follow
 
     def make(**opts: Any) -> Pipeline:
         given = {k: v for k, v in opts.items() if v is not None}

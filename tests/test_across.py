@@ -1,4 +1,5 @@
-"""Questions across outlets (rag/parts.py, rag/across.py, rag/verdict.py): outlets and dates
+"""Questions across outlets (rag/search/parts.py, rag/search/across.py, rag/answer/verdict.py):
+outlets and dates
 named in a question, one search per part, time order from stored dates, agreement, refusal
 per part, and the --json parts. Made-up articles from made-up outlets."""
 
@@ -12,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import rag.parts
-import rag.verdict
+import rag.answer.verdict
+import rag.search.parts
 from rag import Pipeline, Settings
-from rag.across import merge, narrowed
-from rag.cli import main
-from rag.parts import Claim, aliases, dates, outlets, parse
+from rag.cli.main import main
+from rag.search.across import merge, narrowed
+from rag.search.parts import Claim, aliases, dates, outlets, parse
 from rag.types import Article, Chunk, Hit
 from tests.conftest import FakeEmbedder
 
@@ -75,8 +76,8 @@ def towns(tmp_path: Path) -> Pipeline:
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(rag.parts).failed == 0
-    assert doctest.testmod(rag.verdict).failed == 0
+    assert doctest.testmod(rag.search.parts).failed == 0
+    assert doctest.testmod(rag.answer.verdict).failed == 0
 
 
 @pytest.mark.parametrize(
@@ -221,7 +222,7 @@ def test_a_part_whose_dates_hold_no_article_is_refused(towns: Pipeline) -> None:
 
 
 def test_ask_json_shows_each_part(towns: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag import cli
+    from rag.cli import main as cli
 
     monkeypatch.setattr(cli, "pipeline", lambda **o: Pipeline(towns.settings, FakeEmbedder()))
     out = CliRunner().invoke(
@@ -240,7 +241,7 @@ def test_ask_json_shows_each_part(towns: Pipeline, monkeypatch: pytest.MonkeyPat
 def test_eval_reports_figures_per_question_type(
     towns: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from rag import cli_eval
+    from rag.cli import evals as cli_eval
 
     rows = [
         {"id": "q1", "question_type": "order", "answers": ["Yes"],

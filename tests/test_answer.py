@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.answer import REFUSAL, extractive
+from rag.answer.extractive import REFUSAL, extractive
 from rag.text import sentences
 from rag.types import Article, Chunk, Hit
 from tests.conftest import FakeEmbedder

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import backend, embed
-from rag.backend import Cpu
+from rag.embed import backend
+from rag.embed import embedder as embed
+from rag.embed.backend import Cpu
 
 AVX2 = frozenset({"sse4_2", "avx", "avx2", "fma"})
 

@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 
 from bench import build, common, plot, scaling
-from rag import Pipeline, Settings, chunk, sources
+from rag import Pipeline, Settings
+from rag.ingest import chunk, sources
 from tests.conftest import EVAL, FakeEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["rag.index", "bench.common"])
+@pytest.mark.parametrize("name", ["rag.index.vectors", "bench.common"])
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name))
     assert result.failed == 0 and result.attempted > 0

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from rag import Pipeline, Settings
-from rag import index as rag_index
 from rag.errors import ConfigError, IndexCorruptError
-from rag.index import VectorIndex, choose, current
+from rag.index import vectors as rag_index
+from rag.index.vectors import VectorIndex, choose, current
 from tests.conftest import FakeEmbedder
 
 KINDS = ["flat", "hnsw", "hnsw-flat", "ivf"]

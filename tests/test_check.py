@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from rag.check import check, clean, facts, split
+from rag.answer.check import check, clean, facts, split
 from rag.config import Settings
 from rag.types import Article, Chunk, Hit
 from tests.conftest import FakeEmbedder
@@ -250,6 +250,6 @@ def test_only_phrases_are_held_to_the_question_and_only_the_lead_refuses(
 def test_asked_examples() -> None:
     import doctest
 
-    import rag.asked
+    import rag.answer.asked
 
-    assert doctest.testmod(rag.asked).failed == 0
+    assert doctest.testmod(rag.answer.asked).failed == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chunk import spans
+from rag.ingest.chunk import spans
 from tests.conftest import SEEDS
 
 TEXTS = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.cli import main
+from rag.cli.main import main
 
 COMMANDS = [
     [],
@@ -157,7 +157,8 @@ def test_eval_builds_from_corpus_scores_and_writes_a_report(tmp_path: Path) -> N
 def test_a_question_without_keywords_is_answered_or_refused_not_a_traceback(
     fake_pipeline, monkeypatch: pytest.MonkeyPatch, question: str
 ) -> None:
-    from rag import Pipeline, cli
+    from rag import Pipeline
+    from rag.cli import main as cli
     from tests.conftest import FakeEmbedder
 
     monkeypatch.setattr(

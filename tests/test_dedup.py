@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from rag import Pipeline, Settings
-from rag.dedup import canonical, signature, similarity
+from rag.index.dedup import canonical, signature, similarity
 from rag.types import Article
 from tests.conftest import FakeEmbedder, write_articles
 

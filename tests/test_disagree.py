@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import rag.compare
-import rag.disagree
-import rag.values
+import rag.answer.compare
+import rag.answer.disagree
+import rag.answer.values
 from rag import Pipeline, Settings
-from rag.cli import main
-from rag.cli_common import answer_json
-from rag.disagree import (
+from rag.answer.disagree import (
     Claim,
     attach,
     check_sides,
@@ -28,20 +26,22 @@ from rag.disagree import (
     side_dates,
     stated,
 )
+from rag.answer.values import same, values
+from rag.cli.common import answer_json
+from rag.cli.main import main
 from rag.types import Answer, Article, Chunk, Citation, Disagreement, Hit, Side
-from rag.values import same, values
 from tests.conftest import FakeEmbedder
 from tests.test_llm import FakeLLM
 
 D1, D2, D3 = date(2024, 8, 1), date(2024, 8, 2), date(2024, 8, 3)
 
 
-def one(text: str) -> rag.values.Value:
+def one(text: str) -> rag.answer.values.Value:
     (v,) = [v for v in values(text) if v.kind != "year" or "in 1" not in text]
     return v
 
 
-@pytest.mark.parametrize("module", [rag.values, rag.compare, rag.disagree])
+@pytest.mark.parametrize("module", [rag.answer.values, rag.answer.compare, rag.answer.disagree])
 def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.failed == 0
@@ -403,7 +403,7 @@ def test_llm_prompt_has_the_date_and_asks_for_disagreements(pact: Pipeline) -> N
 
 
 def test_cli_ask_json_has_disagreements(pact: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rag.cli.pipeline", lambda **_: pact)
+    monkeypatch.setattr("rag.cli.main.pipeline", lambda **_: pact)
     q = "How many countries signed the ocean protection pact in Geneva?"
     r = CliRunner().invoke(main, ["ask", q, "--json"])
     assert r.exit_code == 0, r.output

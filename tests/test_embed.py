@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import Pipeline, Settings, embed, export
+from rag import Pipeline, Settings
+from rag.embed import embedder as embed
+from rag.embed import onnx as export
 from rag.errors import ConfigError, IndexCorruptError, ModelError
 from tests.conftest import ROOT, SEEDS, FakeEmbedder
 
@@ -207,7 +209,7 @@ def test_a_cached_export_loads_without_torch(tiny: tuple[str, Path, Path], tmp_p
     code = f"""if True:
         import json, sys
         from pathlib import Path
-        from rag import embed
+        from rag.embed import embedder as embed
         got = {{}}
         for backend in ("onnx-int8", "onnx", "auto"):
             e = embed.load({model!r}, 4, backend, Path({str(cache)!r}))
@@ -280,7 +282,7 @@ def test_the_real_int8_export_loads_without_torch(cache: Path, tmp_path: Path) -
     code = f"""if True:
         import sys
         from pathlib import Path
-        from rag import embed
+        from rag.embed import embedder as embed
         e = embed.load(backend="onnx-int8", cache_dir=Path({str(cache)!r}))
         assert e.encode(["a question"]).shape == (1, 384)
         print([m for m in sys.modules if m in {HEAVY!r}])

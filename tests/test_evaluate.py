@@ -1,4 +1,4 @@
-"""Tests for rag.evaluate: metrics against hand-computed values, run() with a fake searcher."""
+"""Tests for rag.eval.evaluate: metrics against hand-computed values, run() with a fake searcher."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError, InputError
-from rag.evaluate import (
+from rag.eval.evaluate import (
     Question,
     Report,
     answer_contains,
@@ -26,7 +26,7 @@ from rag.evaluate import (
     strip_citations,
     token_f1,
 )
-from rag.report import compare, format_table, save
+from rag.eval.report import compare, format_table, save
 from rag.types import Answer, Article, Chunk, Citation, Hit
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from rag import Pipeline, Settings, fetch, follow, reach
+from rag import Pipeline, Settings
 from rag.errors import FetchError
+from rag.ingest import fetch, follow, reach
 from rag.types import Skipped
 from tests.conftest import FakeEmbedder, write_articles
 from tests.fakecli import FAKE, fake_cli

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from rag import Pipeline, Settings, fetch, follow, pages, webstate
+from rag import Pipeline, Settings
 from rag.errors import ConfigError, FetchError, IndexLockedError, InputError, RagError
-from rag.records import make_id
-from rag.sources import Note
+from rag.ingest import fetch, follow, pages, webstate
+from rag.ingest.records import make_id
+from rag.ingest.sources import Note
 from rag.types import Article, BuildReport, Skipped
 from tests.conftest import ROOT, FakeEmbedder, InFlight, write_articles
 from tests.localweb import Reply, Site, Story, atom, page, publish, rss, story
@@ -29,7 +30,7 @@ from tests.localweb import Reply, Site, Story, atom, page, publish, rss, story
 
 @dataclass(frozen=True)
 class Quick(Settings):
-    """Settings with the fetch limits the tests want (read by rag/fetch.py `Limits.of`)."""
+    """Settings with the fetch limits the tests want (read by rag/ingest/fetch.py `Limits.of`)."""
 
     fetch_host_interval: float = 0.0
     fetch_backoff: float = 0.01
@@ -420,7 +421,7 @@ def test_sources_list_follows_builds_and_updates(tmp_path: Path, site: Site, cor
 
 
 def test_cli_sources_and_update_every(tmp_path: Path, site: Site, corpus: Path) -> None:
-    from rag.cli import main
+    from rag.cli.main import main
 
     feed = publish(site, [story("harbour")])
     ix = tmp_path / "index"
@@ -456,7 +457,7 @@ def test_cli_sources_and_update_every(tmp_path: Path, site: Site, corpus: Path) 
     ids=" ".join,
 )
 def test_help(cmd: list[str]) -> None:
-    from rag.cli import main
+    from rag.cli.main import main
 
     out = CliRunner().invoke(main, [*cmd, "--help"])
     assert out.exit_code == 0 and "Usage:" in out.output
@@ -592,9 +593,9 @@ def test_refresh_while_serving_loses_no_answer(
 
 def test_import_rag_loads_no_fetching_library() -> None:
     code = (
-        "import sys, rag, rag.cli, rag.follow, rag.sources, rag.build\n"
+        "import sys, rag, rag.cli.main, rag.ingest.follow, rag.ingest.sources, rag.build\n"
         "from click.testing import CliRunner\n"
-        "CliRunner().invoke(rag.cli.main, ['--help'])\n"
+        "CliRunner().invoke(rag.cli.main.main, ['--help'])\n"
         "print([m for m in ('httpx', 'trafilatura', 'feedparser') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rag import follow
+from rag.ingest import follow
 from tests.conftest import serve_app
 from tests.localweb import Site, publish, story
 from tests.test_browser import open_page, shot

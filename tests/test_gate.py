@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answer import REFUSAL, extractive
+from rag.answer.evidence import FEATURES, features, gather
+from rag.answer.extractive import REFUSAL, extractive
+from rag.answer.gate import PACKAGED, Gate, curve, fit
+from rag.answer.phrase import phrase, wanted
 from rag.errors import ConfigError
-from rag.evidence import FEATURES, features, gather
-from rag.gate import PACKAGED, Gate, curve, fit
-from rag.phrase import phrase, wanted
 from rag.types import Answer, Article, Chunk, Hit
 from tests.conftest import FakeEmbedder
 
@@ -149,8 +149,8 @@ def test_below_the_threshold_is_a_refusal_with_passages_and_confidence() -> None
 
 
 def test_features_gathered_saved_and_fitted(fake_pipeline, tmp_path: Path) -> None:
-    from rag.calibrate import Features, fit_files, gather_features
-    from rag.evaluate import Question
+    from rag.answer.calibrate import Features, fit_files, gather_features
+    from rag.eval.evaluate import Question
 
     qs = [
         Question("a", "How long do cats sleep?", ("x",), ("sixteen hours",)),

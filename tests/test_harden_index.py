@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from rag import Pipeline, Settings, cli
+from rag import Pipeline, Settings
+from rag.cli import main as cli
 from rag.errors import (
     ConfigError,
     IndexCorruptError,
@@ -27,10 +28,10 @@ from rag.errors import (
     IndexStateError,
     RagError,
 )
-from rag.generation import generation_id, locked, rollback
-from rag.index import VectorIndex, current, read_manifest
-from rag.keyword import KeywordIndex
-from rag.store import Store
+from rag.index.bm25 import KeywordIndex
+from rag.index.generations import generation_id, locked, rollback
+from rag.index.store import Store
+from rag.index.vectors import VectorIndex, current, read_manifest
 from tests.conftest import ROOT, FakeEmbedder, write_articles
 
 TEXTS = [
@@ -113,7 +114,7 @@ def test_current_unreadable_names_the_file(fake_pipeline: Pipeline, monkeypatch)
     def denied(*args: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("rag.generation.os.open", denied)
+    monkeypatch.setattr("rag.index.generations.os.open", denied)
     with pytest.raises(IndexStateError, match="CURRENT") as err:
         current(index_dir)
     assert "permission denied" in one_line(err.value)
@@ -284,7 +285,7 @@ def test_vector_header_damage_is_caught_at_load(tmp_path: Path, kind: str) -> No
 
 
 def test_ivf_list_id_out_of_range_is_caught_at_load(tmp_path: Path) -> None:
-    import faiss  # the test reaches inside to damage the lists; rag.index is the only user
+    import faiss  # the test reaches inside to damage the lists; rag.index.vectors is the only user
 
     vi = VectorIndex.build(unit_rows(400, 16, 2), "ivf")
     ivf = faiss.extract_index_ivf(vi.index)
@@ -401,7 +402,7 @@ def test_lock_on_an_unwritable_folder_is_one_line(tmp_path: Path, monkeypatch) -
         with locked(tmp_path / "a-file" / "index"):
             pass
     assert "cannot lock" in one_line(err.value)
-    from rag import generation
+    from rag.index import generations as generation
 
     def read_only(*args: object, **kwargs: object) -> None:
         raise OSError(30, "Read-only file system")
@@ -486,7 +487,7 @@ def test_bench_uses_no_private_index_internals() -> None:
             assert private not in text, f"{path.name} uses {private}"
 
 
-@pytest.mark.parametrize("name", ["rag.index", "rag.keyword", "rag.rows"])
+@pytest.mark.parametrize("name", ["rag.index.vectors", "rag.index.bm25", "rag.index.rows"])
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

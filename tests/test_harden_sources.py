@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import Pipeline, Settings, jsonl
+from rag import Pipeline, Settings
 from rag.errors import ConfigError
-from rag.records import content_hash
-from rag.sources import Note, read, tally
+from rag.ingest import jsonl
+from rag.ingest.records import content_hash
+from rag.ingest.sources import Note, read, tally
 from rag.types import Article, Skipped
 from tests.conftest import FakeEmbedder
 
@@ -237,7 +238,7 @@ def test_broken_symlink_is_still_missing(tmp_path: Path) -> None:
     assert list(read([tmp_path])) == [Skipped(str(tmp_path / "gone.md"), "no such file or folder")]
 
 
-@pytest.mark.parametrize("name", ["rag.records", "rag.jsonl", "rag.sources"])
+@pytest.mark.parametrize("name", ["rag.ingest.records", "rag.ingest.jsonl", "rag.ingest.sources"])
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0

@@ -9,7 +9,7 @@ import pytest
 
 from rag import Pipeline
 from rag.errors import IndexCorruptError, IndexMismatchError, RagError
-from rag.index import VectorIndex, current, read_manifest, verify
+from rag.index.vectors import VectorIndex, current, read_manifest, verify
 
 
 def unit_rows(n: int, d: int, seed: int) -> np.ndarray:

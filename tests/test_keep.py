@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from rag import Pipeline, Settings, follow, keep
+from rag import Pipeline, Settings
 from rag.errors import InputError
-from rag.webstate import Run
+from rag.ingest import follow, keep
+from rag.ingest.webstate import Run
 from tests.conftest import FakeEmbedder, write_articles
 from tests.fakecli import fake_cli
 

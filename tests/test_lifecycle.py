@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag import Pipeline, Settings
-from rag.index import current, read_manifest
+from rag.index.vectors import current, read_manifest
 from tests.conftest import ROOT, FakeEmbedder
 
 pytestmark = pytest.mark.slow

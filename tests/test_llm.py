@@ -14,14 +14,14 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from rag import cli
-from rag.answer import REFUSAL
+from rag.answer.extractive import REFUSAL
+from rag.answer.generated import REFUSE, is_refusal, prompt, rewrite_rule
+from rag.cli import main as cli
 from rag.config import Settings
-from rag.endpoints import Endpoints
 from rag.errors import ConfigError, LLMError
-from rag.generate import REFUSE, is_refusal, prompt, rewrite_rule
-from rag.install import PackagedModel, install
-from rag.llm import Message, OpenAICompatible, base_url, from_settings
+from rag.llm.clients import Message, OpenAICompatible, base_url, from_settings
+from rag.llm.endpoints import Endpoints
+from rag.llm.install import PackagedModel, install
 from rag.pipeline import Pipeline
 from rag.types import Answer, Article, Chunk, Hit
 from tests.conftest import FakeEmbedder

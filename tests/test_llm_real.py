@@ -22,7 +22,7 @@ httpx = pytest.importorskip("httpx")
 
 from rag.config import Settings  # noqa: E402
 from rag.errors import LLMError  # noqa: E402
-from rag.llm import LlamaCpp, Message, OpenAICompatible  # noqa: E402
+from rag.llm.clients import LlamaCpp, Message, OpenAICompatible  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 from rag.types import Answer  # noqa: E402
 
@@ -176,7 +176,7 @@ def test_cli_ask_and_eval_through_the_server(server: str, seed_index: Path, tmp_
 
     from click.testing import CliRunner
 
-    from rag import cli
+    from rag.cli import main as cli
 
     env = {"RAG_LLM_KEY": KEY, "RAG_INDEX_DIR": str(seed_index)}
     run = CliRunner().invoke(cli.main, ["ask", QUESTION, "--llm-url", server, "--json"], env=env)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import Pipeline, Settings, follow, names
+from rag import Pipeline, Settings, names
+from rag.ingest import follow
 from rag.types import Skipped
 from tests.conftest import FakeEmbedder, write_articles
 from tests.fakecli import FAKE, fake_cli

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import Pipeline, Settings, domains, pages
-from rag.records import make_id
+from rag import Pipeline, Settings
+from rag.ingest import domains, pages
+from rag.ingest.records import make_id
 from rag.types import Skipped
 from tests.conftest import FakeEmbedder
 from tests.fakecli import FAKE

@@ -10,7 +10,7 @@ import pytest
 
 from rag import Pipeline, Settings
 from rag.errors import IndexLockedError, IndexMismatchError, IndexMissingError, InputError
-from rag.index import current, locked, verify
+from rag.index.vectors import current, locked, verify
 from tests.conftest import FakeEmbedder, write_articles
 
 

@@ -1,4 +1,4 @@
-"""The build on Ray (rag/distributed.py) against the local build, on a real local Ray cluster."""
+"""The build on Ray (rag/embed/cluster.py) against the local build, on a real local Ray cluster."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from rag import Pipeline, Settings, build, index, store
+from rag import Pipeline, Settings, build
 from rag.build import Indexer
-from rag.cli import main
-from rag.distributed import RayEncoder, Spec
+from rag.cli.main import main
+from rag.embed.cluster import RayEncoder, Spec
 from rag.errors import ClusterError, IndexCorruptError, RagError
+from rag.index import store
+from rag.index import vectors as index
 
 WORDS = (
     "minister talks leaders resume week ceasefire geneva delegations analysts prices energy food "
@@ -243,7 +245,7 @@ def test_serve_on_ray_without_ray_fails_in_one_line(
 @pytest.mark.slow
 def test_shard_search_on_ray_actors_equals_the_threads(cluster: Any, tmp_path: Path) -> None:
     """`rag serve --ray`: the shards of a monthly index on two actors, as searched locally."""
-    from rag.distributed_serve import RayHost, _Remote
+    from rag.index.cluster import RayHost, _Remote
     from tests.test_shards import (
         FILTERS,
         MONTHS,

@@ -37,7 +37,7 @@ def test_off_topic_question_is_refused(seed_pipeline: Pipeline) -> None:
 
 
 def test_user_given_model_path_works(tmp_path: Path, real_embedder) -> None:
-    from rag.embed import SentenceTransformerEmbedder, resolve
+    from rag.embed.embedder import SentenceTransformerEmbedder, resolve
 
     path = resolve("all-MiniLM-L6-v2")  # a local folder, as a user would pass with --model
     emb = SentenceTransformerEmbedder(path)
@@ -49,7 +49,7 @@ def test_user_given_model_path_works(tmp_path: Path, real_embedder) -> None:
 
 
 def test_unknown_model_gives_one_line_error() -> None:
-    from rag.embed import SentenceTransformerEmbedder
+    from rag.embed.embedder import SentenceTransformerEmbedder
     from rag.errors import ModelError
 
     with pytest.raises(ModelError) as err:

@@ -1,4 +1,4 @@
-"""The rescoring of the top articles by their sentences' evidence (rag/rescore.py)."""
+"""The rescoring of the top articles by their sentences' evidence (rag/search/rescore.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from rag import Pipeline
 from rag.errors import ConfigError
-from rag.keyword import KeywordIndex
-from rag.rescore import FEATURES, Candidate, Rescorer, features
+from rag.index.bm25 import KeywordIndex
+from rag.search.rescore import FEATURES, Candidate, Rescorer, features
 from rag.types import Article, Chunk
 
 
@@ -41,7 +41,7 @@ def test_a_damaged_or_foreign_model_file_is_one_clear_error(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="not a rescoring model.*RAG_RESCORE=off"):
         Rescorer.load(bad)
     other = tmp_path / "other.json"
-    raw = json.loads(Path("rag/rescore.json").read_text())
+    raw = json.loads(Path("rag/search/rescore.json").read_text())
     other.write_text(json.dumps({**raw, "features": ["x"], "weights": [1.0]}))
     with pytest.raises(ConfigError, match="other features"):
         Rescorer.load(other)

@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from rag import Pipeline, Settings, cli, cli_serve
+from rag import Pipeline, Settings
+from rag.cli import main as cli
+from rag.cli import serve as cli_serve
+from rag.cli.serving import check_access, first_sources, loopback, read_only
 from rag.errors import InputError
-from rag.serving import check_access, first_sources, loopback, read_only
 from tests.conftest import FakeEmbedder, serve_app, write_articles
 
 SECRET = "owner-secret-key"
@@ -132,7 +134,9 @@ def test_real_serve_refuses_a_name_that_only_looks_like_loopback(tmp_path: Path)
     """`rag serve --host 127.0.0.1.evil.test` with no --auth: one line, no server, no traceback."""
     rag = Path(sys.executable).with_name("rag")
     command = (
-        [str(rag)] if rag.exists() else [sys.executable, "-c", "from rag.cli import main; main()"]
+        [str(rag)]
+        if rag.exists()
+        else [sys.executable, "-c", "from rag.cli.main import main; main()"]
     )
     result = subprocess.run(
         [*command, "serve", "--host", "127.0.0.1.evil.test", "--index", str(tmp_path / "ix")],

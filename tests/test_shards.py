@@ -1,4 +1,4 @@
-"""Monthly shards (rag/shards.py, rag/fanout.py) against one unsharded index."""
+"""Monthly shards (rag/index/shards.py, rag/index/fanout.py) against one unsharded index."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from rag import Pipeline, Settings, index
-from rag.cli import main
-from rag.cli_common import report_line
+from rag import Pipeline, Settings
+from rag.cli.common import report_line
+from rag.cli.main import main
 from rag.errors import IndexCorruptError
-from rag.keyword import K1, B, KeywordIndex, TermCounts, idf, tokenize
-from rag.shards import Group
+from rag.index import vectors as index
+from rag.index.bm25 import K1, B, KeywordIndex, TermCounts, idf, tokenize
+from rag.index.shards import Group
 from rag.types import BuildReport
 from tests.conftest import FakeEmbedder
 

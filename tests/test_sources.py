@@ -1,4 +1,4 @@
-"""Tests for rag.sources: every format, every kind of bad input, and the real data."""
+"""Tests for rag.ingest.sources: every format, every kind of bad input, and the real data."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from rag import records, sources
-from rag.sources import content_hash, parse_date, read
+from rag.ingest import records, sources
+from rag.ingest.sources import content_hash, parse_date, read
 from rag.types import Article, Skipped
 
 MAIN = Path(__file__).resolve().parents[1]

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import rag.stories
-from rag import Pipeline, Settings, index
-from rag.cli import main
+import rag.index.stories
+from rag import Pipeline, Settings
+from rag.cli.main import main
 from rag.errors import InputError
-from rag.stories import FILE, assign, leads, read, story_id
+from rag.index import vectors as index
+from rag.index.stories import FILE, assign, leads, read, story_id
 from rag.types import Article, StoryRef
 from tests.conftest import FakeEmbedder
 
@@ -25,7 +26,7 @@ DAY = date(2024, 6, 10)
 
 
 def test_docstring_examples() -> None:
-    assert doctest.testmod(rag.stories).failed == 0
+    assert doctest.testmod(rag.index.stories).failed == 0
 
 
 def art(doc: str, days: int, title: str = "", text: str = "") -> Article:
@@ -142,7 +143,7 @@ def test_an_index_without_stories_loads_and_says_so(tmp_path: Path) -> None:
     p = build(tmp_path, STORY)
     gen = index.current(p.settings.index_dir)
     (gen / FILE).unlink()  # as an index built before stories
-    rag.stories._CACHE.clear()
+    rag.index.stories._CACHE.clear()
     p.reader.reload()
     assert p.ask("What happened at the Kelby harbour warehouse?").stories == ()
     with pytest.raises(InputError, match="no stories; run `rag index build`"):
@@ -151,7 +152,7 @@ def test_an_index_without_stories_loads_and_says_so(tmp_path: Path) -> None:
 
 def test_cli_story_text_and_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = build(tmp_path, STORY)
-    monkeypatch.setattr("rag.cli_story.pipeline", lambda **_: p)
+    monkeypatch.setattr("rag.cli.story.pipeline", lambda **_: p)
     out = CliRunner().invoke(main, ["story", "fire-1"])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import ui.story
-from rag.stories import Entry, Story
+from rag.index.stories import Entry, Story
 from rag.types import Answer, Article, Chunk, Disagreement, Hit, Side, StoryRef
 from tests.test_stories import STORY, build
 from ui.render import cards_html, chat_message

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from rag import Pipeline, Settings
+from rag.embed.tune import ORIGIN, check_digest, follow, model_digest, origin, pairs, split
 from rag.errors import IndexMismatchError
-from rag.tune import ORIGIN, check_digest, follow, model_digest, origin, pairs, split
 from rag.types import Article, Manifest
 
 TOWNS = ["Arvik", "Belmora", "Corran", "Dunstow", "Elsby", "Farrow", "Glenmere", "Holt"]

@@ -218,7 +218,7 @@ def test_search_and_respond(fake_pipeline: Pipeline) -> None:
 
 
 def test_parse_auth() -> None:
-    from rag.serving import parse_auth
+    from rag.cli.serving import parse_auth
 
     assert parse_auth(None) is None and parse_auth("") is None
     assert parse_auth("ann:pw:x") == ("ann", "pw:x")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import Pipeline, Settings, when
-from rag.sources import Note, read
+from rag import Pipeline, Settings
+from rag.ingest.sources import Note, read
+from rag.search import when
 from rag.types import Article
 from tests.conftest import FakeEmbedder, write_articles
 from tests.fakecli import fake_cli

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pytest
 
-import rag.writes
+import rag.index.writes
 from rag import Pipeline, Settings
 from rag.errors import IndexWriteError
-from rag.index import VectorIndex, current, read_manifest
-from rag.writes import writing
+from rag.index.vectors import VectorIndex, current, read_manifest
+from rag.index.writes import writing
 from tests.conftest import ROOT, FakeEmbedder, write_articles
 from tests.test_lifecycle import make_corpus
 
 CLI = """
 import resource, signal, sys
 sys.path.insert(0, {root!r})
-from rag import Pipeline, Settings, cli
+from rag import Pipeline, Settings
+from rag.cli import main as cli
 from tests.conftest import FakeEmbedder
 
 def fake(**opts):
@@ -123,14 +124,14 @@ def test_other_errors_pass_through(tmp_path: Path) -> None:
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(rag.writes).failed == 0
+    assert doctest.testmod(rag.index.writes).failed == 0
 
 
 def test_a_full_disk_outside_a_generation_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
     """E.g. the sources list or a feed's fetch state, written beside the index: the CLI's edge."""
     from click.testing import CliRunner
 
-    from rag import cli
+    from rag.cli import main as cli
 
     def full(**opts: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", "/ix/sources.json")

@@ -14,9 +14,9 @@ from collections.abc import Callable
 import gradio as gr
 
 from rag.errors import RagError
+from rag.ingest.records import outlet
 from rag.pipeline import Pipeline
 from rag.query import Query
-from rag.records import outlet
 from rag.types import Answer, Hit
 
 from .filters import filters_text, reader_note

@@ -13,8 +13,9 @@ from typing import Any
 
 import gradio as gr
 
-from rag import follow, generation
 from rag.errors import RagError
+from rag.index import generations as generation
+from rag.ingest import follow
 from rag.pipeline import Pipeline
 from rag.query import Query
 

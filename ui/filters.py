@@ -126,7 +126,7 @@ def llm_configured(pipeline: Pipeline) -> bool:
     """Whether the server's owner configured a model that can write answers (an endpoint URL,
     a model file, extra endpoints, a model `rag llm install` put in place, or one given in
     code); the LLM choice is offered only then."""
-    from rag.install import installed
+    from rag.llm.install import installed
 
     s = pipeline.settings
     if s.llm_url or s.llm_path or s.llm_endpoints:

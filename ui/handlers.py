@@ -12,11 +12,11 @@ from typing import Any
 
 import gradio as gr
 
-from rag import follow
 from rag.errors import IndexMissingError, InputError, RagError
+from rag.ingest import follow
+from rag.ingest.sources import Note
 from rag.pipeline import Pipeline
 from rag.query import Query
-from rag.sources import Note
 from rag.types import Answer, Article, BuildReport
 
 from . import uploads
@@ -207,7 +207,7 @@ def update_index(
         fresh = False
     except IndexMissingError:
         fresh = True
-    sources = follow.listed(idx)  # what `rag index update` refreshes (rag/follow.py)
+    sources = follow.listed(idx)  # what `rag index update` refreshes (rag/ingest/follow.py)
     if folder.is_dir() and any(folder.iterdir()) and str(folder) not in sources:
         sources.append(str(folder))
     if not sources:

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag import follow
+from rag.ingest import follow
 from rag.pipeline import Pipeline
 from rag.types import Article
 

@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from rag.phrase import candidates
-from rag.records import outlet
+from rag.answer.phrase import candidates
+from rag.ingest.records import outlet
 from rag.types import Article, Manifest
 
 from .render import esc

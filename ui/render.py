@@ -10,10 +10,10 @@ import html
 import re
 from collections.abc import Sequence
 
-from rag.disagree import latest
-from rag.records import outlet
+from rag.answer.disagree import latest
+from rag.answer.verdict import compared
+from rag.ingest.records import outlet
 from rag.types import Answer, Article, Citation, Hit, StoryRef
-from rag.verdict import compared
 
 from .links import deep_link, safe_url
 from .story import story_link
@@ -139,7 +139,7 @@ def chat_message(answer: Answer, turn: int = 0, filters: str = "", note: str | N
     note = answer.note if note is None else note
     if note:
         body += f'\n\n<span class="note">{_md_escape(note)}</span>'
-    if answer.parts and not answer.refused:  # a question across outlets (rag/across.py)
+    if answer.parts and not answer.refused:  # a question across outlets (rag/search/across.py)
         body += f'\n\n<span class="note parts">{_md_escape(compared(answer.parts))}</span>'
     if answer.as_of and not answer.refused:
         body += f'\n\n<span class="note as-of">As of {answer.as_of.isoformat()}'

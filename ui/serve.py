@@ -14,10 +14,11 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from rag import follow, serving
+from rag.cli import serving
+from rag.cli.serving import parse_auth
 from rag.errors import InputError
+from rag.ingest import follow
 from rag.pipeline import Pipeline
-from rag.serving import parse_auth
 
 from . import story, uploads
 from .agents import only_tools

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rag.follow import Source, every_text
+from rag.ingest.follow import Source, every_text
 from rag.names import shown
 
 from .render import esc

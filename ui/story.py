@@ -16,8 +16,8 @@ from rag.types import StoryRef
 from .links import safe_url
 
 if TYPE_CHECKING:
+    from rag.index.stories import Story
     from rag.pipeline import Pipeline
-    from rag.stories import Story
 
 PICK = "story-pick"
 

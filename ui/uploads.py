@@ -18,7 +18,7 @@ from rag.errors import InputError
 
 UPLOADS = "uploads"  # folder inside the index folder
 MAX_BYTES = 20 * 1024 * 1024  # per file
-# what rag/sources.py reads; longest first so ".jsonl.gz" wins over ".gz"
+# what rag/ingest/sources.py reads; longest first so ".jsonl.gz" wins over ".gz"
 EXTENSIONS = (
     ".jsonl.gz",
     ".ndjson.gz",

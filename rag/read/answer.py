@@ -20,16 +20,16 @@ from typing import Protocol
 
 import numpy as np
 
-from ..check import facts
-from ..disagree import newest_first, say
-from ..gate import Gate
-from ..metrics import normalize_answer
-from ..phrase import candidates, wanted
-from ..text import content_words, sentences
-from ..types import Answer, Citation, Disagreement, Hit, Side
-from ..values import same, values
-from .export import SHIPPED
-from .model import Span
+from rag.answer.check import facts
+from rag.answer.disagree import newest_first, say
+from rag.answer.gate import Gate
+from rag.answer.phrase import candidates, wanted
+from rag.answer.values import same, values
+from rag.eval.metrics import normalize_answer
+from rag.read.export import SHIPPED
+from rag.read.model import Span
+from rag.text import content_words, sentences
+from rag.types import Answer, Citation, Disagreement, Hit, Side
 
 REFUSAL = "The articles don't answer this question. The closest passages are listed below."
 PASSAGES = 5  # top passages read per question

@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from ..digest import sha256_file
-from ..export import quantize_int8
+from rag.digest import sha256_file
+from rag.embed.onnx import quantize_int8
 
 SHIPPED = Path(__file__).parent / "model"  # package data: reader-int8.onnx, tokenizer.json, ...
 MODEL_FILE = "reader-int8.onnx"

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..digest import sha256_file
-from ..errors import ModelError
-from .export import MODEL_FILE, RECORD, SHIPPED
+from rag.digest import sha256_file
+from rag.errors import ModelError
+from rag.read.export import MODEL_FILE, RECORD, SHIPPED
 
 MAX_SPAN = 30  # tokens in an answer at most
 TOP = 20  # start and end candidates per window

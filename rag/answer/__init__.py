@@ -1,0 +1,1 @@
+"""Answer: evidence sentences, the gate, extractive and generated answers, checks, disagreements."""

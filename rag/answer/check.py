@@ -1,0 +1,367 @@
+"""Check: does each sentence of a generated answer say only what the passages it cites say?
+
+    result = check("Turnout was 61% [1]. It rained [7].", {1: hit1, 2: hit2}, encode, 0.45)
+    result.text          # "Turnout was 61% [1]. It rained."   ([7] points at no passage)
+    result.citations     # Citation(n=1, hit1, <supporting sentence span>, supported=...)
+    result.unsupported   # spans of `result.text`: "It rained." (no citation left)
+
+A sentence is supported when every number, date and name in it appears in the passages it
+cites (their text, title, outlet or publication date) and it is close (cosine similarity of the
+embedding model's vectors, at least `threshold`) to one of their sentences. A short answer
+phrase ("40,000 [1].", at most `PHRASE` words) is too short for similarity to mean anything:
+it is supported when each of its words appears in the passages it cites and, given the
+`question`, when it answers it (rag/answer/asked.py: of the kind asked for, stated in a cited
+sentence
+about the question); a lead phrase that does not is `Checked.answered` False. The supporting
+sentence of a citation is the cited passage's sentence most similar to the answer sentence.
+A sentence the model left uncited is given the passage that passes this test for it, if any
+(small models often forget the markers); otherwise it stays uncited and unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer.asked import about, of_kind, stems
+from rag.text import STOP, sentences, trim
+from rag.types import Citation, Hit
+
+Encode = Callable[[Sequence[str]], np.ndarray]
+
+# "[1]", "[1, 2]", "[1][3]", "[1], [2] and [3]" (one run), with the white space before it
+_CITE = re.compile(
+    r"(\s*)\[(\d+(?:\s*[,;]\s*\d+)*)\](?:(?:\s*(?:,|;|and|&)?\s*)\[\d+(?:\s*[,;]\s*\d+)*\])*"
+)
+# a sentence ends at . ! or ? (closing quotes allowed) and the citations right after it
+_END = re.compile(r"[.!?]+[\"'”’)]*((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*)(?=\s|$)")
+_ABBREV = frozenset(
+    "mr mrs ms dr st jr sr gen gov sen rep prof no vs etc inc co corp lt col".split()
+)
+PHRASE = 6  # words: up to this long, an answer is a phrase ("Ban on assault weapons")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_TOKEN = re.compile(r"[^\W_][\w'’.-]*")
+_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_WORDS |= {
+    w: str(10 * i)
+    for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)
+}
+_ORDINALS = {
+    w: str(i)
+    for i, w in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1
+    )
+}
+# capitalised words that start sentences without naming anything
+_STARTERS = STOP | frozenset(
+    "according however also yes both after before while but so because although since during "
+    "despite other some many most all each several one officials experts critics researchers "
+    "authorities in on at approximately about nearly almost around more less over under only "
+    "just yet still now today yesterday recently last next first finally meanwhile instead "
+    "overall specifically currently previously later earlier here sources".split()
+)
+_MONTHS = (
+    "january february march april may june july august september october november december".split()
+)
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# "June 5", "5 June", "Jun. 5th" -> a fact "june 5" (so a wrong day is caught, not just a month)
+_DATE = re.compile(
+    rf"\b{_MONTH}\s+(\d{{1,2}})(?!\d)|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One answer sentence: its span in the checked text, the passages it cites, the verdict."""
+
+    start: int
+    end: int
+    cited: tuple[int, ...]  # valid passage numbers, in the order written
+    supported: bool
+    similarity: float  # best cosine similarity to a sentence of a cited passage (0 if none)
+    missing: tuple[str, ...] = ()  # numbers/names not found in the cited passages
+    added: bool = False  # the model gave no citation; the check found this passage
+    answers: bool = True  # False: a short phrase that does not answer the question asked
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The answer with bad citation numbers removed, its citations, and what is unsupported."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    sentences: tuple[Sentence, ...]
+    dropped: tuple[int, ...]  # citation numbers that pointed at no passage
+
+    @property
+    def unsupported(self) -> tuple[tuple[int, int], ...]:
+        return tuple((s.start, s.end) for s in self.sentences if not s.supported)
+
+    @property
+    def answered(self) -> bool:
+        """False when the answer leads with a phrase that does not answer the question (it
+        only repeats words of a passage, as an article's "answer 'X'" makes a model do)."""
+        return not self.sentences or self.sentences[0].answers
+
+
+def _numbers(text: str) -> list[str]:
+    return [m.group().replace(",", "") for m in _NUMBER.finditer(text)]
+
+
+def _dates(text: str) -> set[str]:
+    """Month-and-day mentions as "june 5"."""
+    out = set()
+    for m in _DATE.finditer(text):
+        month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        name = next(x for x in _MONTHS if x.startswith(month.lower()[:3]))
+        out.add(f"{name} {int(day)}")
+    return out
+
+
+def markers(text: str) -> list[int]:
+    """Every citation number in `text`, in order: "a [1, 2]. b [3]" -> [1, 2, 3]."""
+    return [int(n) for m in _CITE.finditer(text) for n in re.findall(r"\d+", m.group(0))]
+
+
+def strip_markers(text: str) -> str:
+    return _CITE.sub("", text).strip()
+
+
+def clean(text: str, valid: Sequence[int] | set[int]) -> tuple[str, tuple[int, ...]]:
+    """Markers rewritten as "[1][2]", numbers not in `valid` removed; returns (text, dropped).
+
+    >>> clean("Paris [1, 9]. Rome [9].", {1})
+    ('Paris [1]. Rome.', (9,))
+    """
+    ok = set(valid)
+    dropped: list[int] = []
+
+    def repl(m: re.Match[str]) -> str:
+        nums = list(dict.fromkeys(int(n) for n in re.findall(r"\d+", m.group(0))))
+        dropped.extend(n for n in nums if n not in ok)
+        kept = [n for n in nums if n in ok]
+        return m.group(1) + "".join(f"[{n}]" for n in kept) if kept else ""
+
+    out = _CITE.sub(repl, text)
+    return out.strip(), tuple(dict.fromkeys(dropped))
+
+
+def split(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of an answer; the citations after a sentence's full stop belong to it.
+
+    >>> t = "Mr. Macron spoke. [1] He left [2]."
+    >>> [t[s:e] for s, e in split(t)]
+    ['Mr. Macron spoke. [1]', 'He left [2].']
+    """
+    spans = []
+    for line in re.finditer(r"[^\n]+", text):  # a line break ends a sentence too
+        pos, end = line.start(), line.end()
+        for m in _END.finditer(text, pos, end):
+            before = re.search(r"(\w+)$", text[pos : m.start()])
+            word = before.group(1) if before else ""
+            if not m.group(1) and (word.lower() in _ABBREV or (len(word) == 1 and word.isupper())):
+                continue  # "Mr." or an initial, not the end of a sentence
+            spans.append((pos, m.end()))
+            pos = m.end()
+        spans.append((pos, end))
+    trimmed = (trim(text, s, e) for s, e in spans)
+    # words, not just markers/punctuation
+    return [(s, e) for s, e in trimmed if re.search(r"\w", strip_markers(text[s:e]))]
+
+
+def facts(sentence: str) -> set[str]:
+    """The numbers and names a sentence states, normalised (lower case, possessive dropped).
+
+    >>> sorted(facts("In June, Macron's team spent 1,200 euros on two cars."))
+    ['1200', '2', 'june', 'macron']
+    """
+    out = set(_numbers(sentence)) | _dates(sentence)
+    for i, m in enumerate(_TOKEN.finditer(sentence)):
+        tok = _norm(m.group())
+        if tok in _WORDS:
+            out.add(_WORDS[tok])
+        elif m.group()[0].isupper() and not tok.isdigit() and tok and tok not in STOP:
+            if i == 0 and tok in _STARTERS:
+                continue
+            out.add(tok)
+    return out
+
+
+def _norm(tok: str) -> str:
+    tok = tok.lower().rstrip(".-'’")
+    for tail in ("'s", "’s"):
+        if tok.endswith(tail):
+            tok = tok[: -len(tail)]
+    return tok.replace(".", "") if re.fullmatch(r"([a-z]\.)+[a-z]?", tok) else tok  # U.S. = US
+
+
+def phrase_words(claim: str) -> set[str] | None:
+    """The words a short answer phrase states (stop words aside); None for a longer sentence.
+
+    >>> sorted(phrase_words("The “Blue Harbour” series"))
+    ['blue', 'harbour', 'series']
+    """
+    tokens = [_norm(m.group()) for m in _TOKEN.finditer(claim)]
+    if len(tokens) > PHRASE:
+        return None
+    return {t for t in tokens if t and t not in STOP} | set(_numbers(claim))
+
+
+def unbacked(stated: set[str], allowed: set[str]) -> set[str]:
+    """The stated facts `allowed` lacks; a name also counts when a word there starts with it
+    ("Europe" in "European", "Iran" in "Iranian")."""
+    out = stated - allowed
+    return {
+        f for f in out if len(f) < 4 or f[0].isdigit() or not any(w.startswith(f) for w in allowed)
+    }
+
+
+def known(hit: Hit) -> set[str]:
+    """Everything a passage vouches for: its words and numbers (spelled-out ones too), and its
+    article's title, outlet and publication date."""
+    a = hit.article
+    text = " ".join([hit.chunk.text, a.title, a.source])
+    out = set(_numbers(text)) | _dates(text)
+    for m in _TOKEN.finditer(text):
+        tok = _norm(m.group())
+        out.add(tok)
+        out.update(p for p in re.split(r"[-.'’]", tok) if p)
+        if tok in _WORDS:
+            out.add(_WORDS[tok])
+        if tok in _ORDINALS:
+            out.add(_ORDINALS[tok])
+    if a.published:
+        d = a.published
+        month = _MONTHS[d.month - 1]
+        out |= {str(d.year), str(d.day), str(d.month), month, f"{month} {d.day}"}
+    return out
+
+
+def _answers(question: str, claim: str, asked: set[str], said: Sequence[str]) -> bool:
+    """The phrase `claim` answers `question` (stemmed: `asked`): it is of the kind asked for,
+    and one of the sentences `said` that support it is about the question (shares a word with
+    it; a question without content words asks nothing more)."""
+    return of_kind(question, claim) and (not asked or any(about(asked, x) for x in said))
+
+
+def check(
+    text: str,
+    hits: Mapping[int, Hit],
+    encode: Encode,
+    threshold: float,
+    *,
+    attribute: bool = True,
+    question: str = "",
+) -> Checked:
+    """Check every sentence of `text` against the passages `hits` (citation number -> hit).
+
+    With `attribute`, a sentence the model left without a (valid) citation gets one, " [n]"
+    after it, when passage n backs it (its facts there, similarity at least `threshold`);
+    otherwise it stays uncited and unsupported. With `question`, a short phrase must also
+    answer it (rag/answer/asked.py).
+    """
+    text, dropped = clean(text, set(hits))
+    spans = split(text)
+    claims = [strip_markers(text[s:e]) for s, e in spans]
+    cited = [tuple(dict.fromkeys(markers(text[s:e]))) for s, e in spans]
+    phrases = [phrase_words(c) for c in claims]  # None for a sentence longer than a phrase
+    asked = stems(question)
+
+    # candidate supporting sentences of the passages (offsets into their articles)
+    wanted = set(hits) if attribute and not all(cited) else {n for c in cited for n in c}
+    cands: dict[int, list[tuple[int, int]]] = {}
+    for n in sorted(wanted):
+        h = hits[n]
+        cands[n] = sentences(h.article.text, h.chunk.start, h.chunk.end) or [
+            (h.chunk.start, h.chunk.end)
+        ]
+    cand_texts = [hits[n].article.text[s:e] for n in cands for s, e in cands[n]]
+    vecs = encode(claims + cand_texts) if claims else np.zeros((0, 1), np.float32)
+    claim_vecs, cand_vecs = vecs[: len(claims)], vecs[len(claims) :]
+    offset, pos = {}, 0
+    for n in cands:
+        offset[n] = pos
+        pos += len(cands[n])
+
+    def best(n: int, vec: np.ndarray, words: set[str] | None = None) -> tuple[float, int]:
+        """(similarity, index) of passage n's sentence closest to `vec`; for a phrase, the
+        sentence that holds most of its `words`, then most of the question's, then the closest."""
+        sims = cand_vecs[offset[n] : offset[n] + len(cands[n])] @ vec
+        order = sims
+        if words:
+            text = hits[n].article.text
+            held = [len(words & {_norm(t) for t in _TOKEN.findall(text[s:e])}) for s, e in cands[n]]
+            on = [min(about(asked, text[s:e]), 3) for s, e in cands[n]]
+            order = np.asarray(held, dtype=np.float32) * 10 + np.asarray(on, np.float32) + sims
+        j = int(np.argmax(order))
+        return float(sims[j]), j
+
+    # sentences without a citation: cite the passage that backs them, if one does
+    added: set[int] = set()  # sentence indices
+    for i, (nums, claim) in enumerate(zip(cited, claims, strict=True)):
+        if not nums and attribute:
+            words = phrases[i]
+            stated = facts(claim) | (words or set())
+            fits = [
+                (best(n, claim_vecs[i])[0], n)
+                for n in cands
+                if not unbacked(stated, known(hits[n]))
+            ]
+            if fits and (words is not None or max(fits)[0] >= threshold):
+                cited[i] = (max(fits)[1],)
+                added.add(i)
+    out: list[str] = []
+    pos = shift = 0
+    for i, (s, e) in enumerate(spans):
+        start = s + shift
+        if i in added:
+            out += [text[pos:e], f" [{cited[i][0]}]"]
+            pos = e
+            shift += len(out[-1])
+        spans[i] = (start, e + shift)
+    out.append(text[pos:])
+    text = "".join(out)
+
+    citations: list[Citation] = []
+    verdicts: list[Sentence] = []
+    for i, ((s, e), claim, nums, vec) in enumerate(
+        zip(spans, claims, cited, claim_vecs, strict=True)
+    ):
+        if not nums:
+            verdicts.append(Sentence(s, e, (), False, 0.0))
+            continue
+        words = phrases[i]
+        stated = facts(claim) | (words or set())
+        allowed: set[str] = set()
+        for n in nums:
+            allowed |= known(hits[n])
+        missing = tuple(sorted(unbacked(stated, allowed)))
+        closest = {n: best(n, vec, words) for n in nums}  # passage -> (similarity, candidate)
+        top = max(sim for sim, _ in closest.values())
+        said = [hits[n].article.text[slice(*cands[n][j])] for n, (_, j) in closest.items()]
+        answers = words is None or not question or _answers(question, claim, asked, said)
+        ok = not missing and answers and (words is not None or top >= threshold)
+        verdicts.append(Sentence(s, e, nums, ok, top, missing, i in added, answers))
+        for n in nums:
+            sim, j = closest[n]
+            own = bool(stated & known(hits[n]))
+            cs, ce = cands[n][j]
+            citations.append(
+                Citation(
+                    n=n,
+                    hit=hits[n],
+                    sentence_start=cs,
+                    sentence_end=ce,
+                    supported=ok and (sim >= threshold or own or words is not None),
+                )
+            )
+    return Checked(text, tuple(citations), tuple(verdicts), dropped)

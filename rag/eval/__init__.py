@@ -1,0 +1,1 @@
+"""Eval: `rag eval`: question files run against an index and scored."""

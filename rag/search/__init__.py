@@ -1,0 +1,1 @@
+"""Search: a question to ranked, date-aware, outlet-aware hits (dense + BM25, rescored)."""
