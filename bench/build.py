@@ -23,6 +23,7 @@ import numpy as np
 from bench.common import BASELINE, NEWS, WORK, log, memory, news_articles, save
 from rag import Pipeline, Settings
 from rag.embed import embedder as embed
+from rag.embed import models
 from rag.index import store
 from rag.index import vectors as index
 from rag.index.bm25 import KeywordIndex
@@ -208,7 +209,7 @@ def run(
     if torch_share > 0:
         from sentence_transformers import SentenceTransformer
 
-        st = SentenceTransformer(embed.resolve(s.model), device="cpu")
+        st = SentenceTransformer(models.resolve(s.model), device="cpu")
         out["bare_torch"] = bare(
             lambda ts: st.encode(ts, batch_size=batch_size, normalize_embeddings=True),
             texts,

@@ -37,7 +37,8 @@ def test_off_topic_question_is_refused(seed_pipeline: Pipeline) -> None:
 
 
 def test_user_given_model_path_works(tmp_path: Path, real_embedder) -> None:
-    from rag.embed.embedder import SentenceTransformerEmbedder, resolve
+    from rag.embed.embedder import SentenceTransformerEmbedder
+    from rag.embed.models import resolve
 
     path = resolve("all-MiniLM-L6-v2")  # a local folder, as a user would pass with --model
     emb = SentenceTransformerEmbedder(path)

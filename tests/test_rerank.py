@@ -19,7 +19,7 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> str:
     from sentence_transformers import CrossEncoder
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from rag.embed.embedder import resolve
+    from rag.embed.models import resolve
 
     folder = tmp_path_factory.mktemp("tiny-ce")
     tokenizer = AutoTokenizer.from_pretrained(resolve("all-MiniLM-L6-v2"))

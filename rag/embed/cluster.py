@@ -36,9 +36,10 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
-from rag.embed import (
-    embedder as embed,  # not rag.build: workers import this module, and only need the embedder
-)
+
+# not rag.build: workers import this module, and only need the embedder
+from rag.embed import embedder as embed
+from rag.embed import models
 from rag.errors import ClusterError, ModelError, RagError
 
 INSTALL = "pip install 'rag-news[ray]'"
@@ -172,7 +173,7 @@ class RayEncoder:
             e = embed.load(s.model, s.batch_size, s.backend, s.index_dir / "models")
             self.backend, self.reason = getattr(e, "backend", ""), getattr(e, "reason", "")
             if isinstance(e, embed.OnnxEmbedder):  # else "auto" fell back to torch
-                path = Path(embed.resolve(s.model))
+                path = Path(models.resolve(s.model))
                 spec = Spec(s.model, e.backend, s.batch_size, self.cpus, embed.max_tokens(path))
                 return spec, e.file.read_bytes(), (path / "tokenizer.json").read_text()
         else:

