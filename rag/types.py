@@ -30,6 +30,11 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Note(Skipped):
+    """Not a skip: the article at `path` was read and kept; `reason` says what to know."""
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A passage: `text == article.text[start:end]`; `id` is its FAISS id."""
 

@@ -22,8 +22,7 @@ from rag import Pipeline, Settings
 from rag.errors import ConfigError, FetchError, IndexLockedError, InputError, RagError
 from rag.ingest import fetch, follow, pages, webstate
 from rag.ingest.records import make_id
-from rag.ingest.sources import Note
-from rag.types import Article, BuildReport, Skipped
+from rag.types import Article, BuildReport, Note, Skipped
 from tests.conftest import ROOT, FakeEmbedder, InFlight, write_articles
 from tests.localweb import Reply, Site, Story, atom, page, publish, rss, story
 

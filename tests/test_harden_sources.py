@@ -22,8 +22,8 @@ from rag import Pipeline, Settings
 from rag.errors import ConfigError
 from rag.ingest import jsonl
 from rag.ingest.records import content_hash
-from rag.ingest.sources import Note, read, tally
-from rag.types import Article, Skipped
+from rag.ingest.sources import read, tally
+from rag.types import Article, Note, Skipped
 from tests.conftest import FakeEmbedder
 
 STORY = "The harbour ferry resumed service on Monday after the storm passed. "

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from rag import Pipeline, Settings
-from rag.ingest.sources import Note, read
+from rag.ingest.sources import read
 from rag.search import when
-from rag.types import Article
+from rag.types import Article, Note
 from tests.conftest import FakeEmbedder, write_articles
 from tests.fakecli import fake_cli
 

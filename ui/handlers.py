@@ -14,10 +14,9 @@ import gradio as gr
 
 from rag.errors import IndexMissingError, InputError, RagError
 from rag.ingest import follow
-from rag.ingest.sources import Note
 from rag.pipeline import Pipeline
 from rag.query import Query
-from rag.types import Answer, Article, BuildReport
+from rag.types import Answer, Article, BuildReport, Note
 
 from . import uploads
 from .export import export_markdown

@@ -85,7 +85,7 @@ def pipeline(**overrides: Any) -> Pipeline:
 
 
 def echo_skip(item: Skipped) -> None:
-    from rag.ingest.sources import Note
+    from rag.types import Note
 
     word = "note" if isinstance(item, Note) else "skipped"
     click.echo(shown(f"{word} {item.path}: {item.reason}"), err=True)  # one line, no secrets

@@ -20,9 +20,8 @@ from rag.errors import RagError
 from rag.index import generations as generation
 from rag.index import store
 from rag.ingest.follow import stored
-from rag.ingest.sources import Note
 from rag.names import shown
-from rag.types import Article, Skipped
+from rag.types import Article, Note, Skipped
 
 BATCH = 10_000  # rows read at once (SQLite's limit on query parameters is higher)
 

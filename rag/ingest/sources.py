@@ -52,7 +52,7 @@ from rag.ingest.records import (
     parse_date,
 )
 from rag.names import shown
-from rag.types import Article, Skipped
+from rag.types import Article, Note, Skipped
 
 __all__ = ["MAX_FILE_BYTES", "Note", "content_hash", "is_url", "parse_date", "read", "tally"]
 
@@ -80,11 +80,6 @@ _DATE_LINE = re.compile(r"[ \t]*date:?[ \t]+(\d{4}-\d{2}-\d{2})(?![\d-])[ \t]*",
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _RECORD = re.compile(r"(:\d+|#\d+)$")  # the end of a record's path: "a.jsonl:7", "f.rss#2"
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-@dataclasses.dataclass(frozen=True)
-class Note(Skipped):
-    """Not a skip: the article at `path` was read and kept; `reason` says what to know."""
 
 
 def tally(items: Iterable[Skipped]) -> str:

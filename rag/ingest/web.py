@@ -37,9 +37,8 @@ from rag.ingest import domains, markup, pages
 from rag.ingest.fetch import PAGE, SOURCE, Fetcher, Limits, Response, Validators
 from rag.ingest.reach import host_of
 from rag.ingest.records import Unreadable, host, one_line
-from rag.ingest.sources import Note
 from rag.ingest.webstate import STATE, Item, Run, State
-from rag.types import Article, Skipped
+from rag.types import Article, Note, Skipped
 
 MAX_ENTRIES = 500  # entries read from one feed (the newest first, as feeds list them)
 MAX_TRIES = 3  # a page that failed is tried again on this many refreshes, then on entry changes
