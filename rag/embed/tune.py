@@ -163,7 +163,7 @@ def tune(
         from transformers import EarlyStoppingCallback
     except ImportError as e:
         raise ModelError(f"tuning needs the training extras ({e.name}); run: {INSTALL}") from None
-    from rag.embed.embedder import resolve
+    from rag.embed.models import resolve
 
     t0 = time.perf_counter()
     train, test, test_articles = _data(articles, held_out, seed, batch_size)
