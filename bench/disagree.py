@@ -123,7 +123,7 @@ def pipeline(
 
 def news(index_dir: Path) -> dict[str, Any]:
     """How many news dev questions get a disagreement on the news index (counts only; each one
-    flagged is for a person to judge, see README)."""
+    flagged is for a person to judge, see docs/quality.md)."""
     from rag import Pipeline, Settings
     from rag.config import DEFAULT_MODEL
 

@@ -34,7 +34,7 @@ class Settings:
 
     index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
-    chunk_size: int = 800  # characters; see README "Chunking" for the measurement
+    chunk_size: int = 800  # characters; see docs/architecture.md "Chunk" for the measurement
     chunk_overlap: int = 100
     batch_size: int = 16  # chunks per model call: measured best for onnx-int8 (bench/README.md)
     backend: str = "auto"  # onnx-int8 where onnxruntime is installed, else torch
@@ -49,7 +49,7 @@ class Settings:
     pool: int = 50  # candidates per retriever before fusion (30-100 measured equal)
     fusion: str = "weighted"  # hybrid: "rrf" (reciprocal rank) or "weighted" (score blend)
     rrf_k: int = 60
-    # fusion and recency refit on news dev with whole weeks held out (README "Quality"): the
+    # fusion and recency refit on news dev with whole weeks held out (docs/quality.md): the
     # middle of a flat region (half-life 7-30 days, weight .5-.75, dense .5-.6), >= the old
     # 7 / .5 / .7 on both week-halves; SQuAD is the same at dense .6 and .7
     dense_weight: float = 0.6  # weighted fusion: dense cosine share, the rest BM25 / best BM25
@@ -66,7 +66,7 @@ class Settings:
     min_score: float = 0.35  # with gate "off": best dense similarity below this -> refuse
     gate: str = ""  # answerability model: "" = the packaged rag/answer/gate.json, a path, or "off"
     # refuse below the gate threshold whose refusals were this often right on the cross-check
-    # split (rag/answer/gate.py); 0.78 keeps news dev's wrong refusals under 3 % (README "Quality")
+    # split (rag/answer/gate.py); 0.78 keeps news dev's wrong refusals under 3 % (docs/quality.md)
     refusal_precision: float = 0.78
     near_duplicate: float = 0.8  # shingle overlap that groups copies of a story (0 = off)
     reranker: str = ""  # CrossEncoder name or path ("" = off)
@@ -83,7 +83,7 @@ class Settings:
     reader_passages: int = 5  # top passages the reader reads per question
     max_question_chars: int = 2000
     # chats `rag serve` answers at once (Gradio's queue); the rest wait their turn. Measured
-    # with 1/4/16 clients in bench/concurrency.py (README "Scaling out")
+    # with 1/4/16 clients in bench/concurrency.py (bench/README.md "Scaling out")
     concurrency: int = 4
     # generated answers (see rag/llm/clients.py, rag/answer/generated.py); RAG_LLM_* environment
     # variables

@@ -4,7 +4,7 @@ refused.
 
 The issue's targets are all 20 answered and 9 of 10 refused; measured: 17 and 7. The three
 answerable misses are marked xfail (strict, so a fix shows), and the refusal count asserts what
-is reached today (README "Quality" says why the rest is out of reach of these features)."""
+is reached today (docs/quality.md, "When to answer", says why the rest is out of reach)."""
 
 from __future__ import annotations
 
