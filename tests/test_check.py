@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from rag.answer.check import check, clean, facts, split
+from rag.answer.check import check, clean
 from rag.config import Settings
+from rag.text import facts, split
 from rag.types import Article, Chunk, Hit
 from tests.conftest import FakeEmbedder
 

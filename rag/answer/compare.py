@@ -22,9 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from rag.answer.check import facts
 from rag.answer.values import NOT_NAMES, Value, same, singular, tokens, values
-from rag.text import STOP
+from rag.text import STOP, facts
 from rag.types import Disagreement, Side
 
 WINDOW = (5, 4)  # content words looked at left and right of a value

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
-from rag.answer.check import facts, known, markers, split, unbacked
 from rag.answer.compare import Claim, find, ordinal
-from rag.text import sentences
+from rag.text import facts, known, markers, sentences, split, unbacked
 from rag.types import Answer, Citation, Disagreement, Hit
 
 __all__ = [

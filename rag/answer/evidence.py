@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.check import facts
 from rag.answer.phrase import phrase, wanted
-from rag.text import STOP, content_words, sentences
+from rag.text import STOP, content_words, facts, sentences
 from rag.types import Hit
 
 Encode = Callable[[Sequence[str]], np.ndarray]

@@ -38,7 +38,6 @@ from typing import Any, Protocol
 
 from tqdm import tqdm  # type: ignore[import-untyped]
 
-from rag.answer.check import split
 from rag.errors import ConfigError, InputError
 from rag.eval.metrics import (
     CUTOFFS,
@@ -61,6 +60,7 @@ from rag.eval.metrics import (
     token_f1,
 )
 from rag.eval.report import Report
+from rag.text import split
 from rag.types import Answer, Hit
 
 KIND_FIGURES = ("all@10", "hit@1", "hit@10", "em", "refused")  # given per question_type too

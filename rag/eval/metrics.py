@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 
-from rag.answer.check import split
+from rag.text import split
 from rag.types import Hit
 
 CUTOFFS = (1, 5, 10)  # hit@k reported in every report

@@ -20,7 +20,6 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.answer.check import facts
 from rag.answer.disagree import newest_first, say
 from rag.answer.gate import Gate
 from rag.answer.phrase import candidates, wanted
@@ -28,7 +27,7 @@ from rag.answer.values import same, values
 from rag.eval.metrics import normalize_answer
 from rag.read.export import SHIPPED
 from rag.read.model import Span
-from rag.text import content_words, sentences
+from rag.text import content_words, facts, sentences
 from rag.types import Answer, Citation, Disagreement, Hit, Side
 
 REFUSAL = "The articles don't answer this question. The closest passages are listed below."

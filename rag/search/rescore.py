@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.check import facts
 from rag.answer.phrase import phrase, wanted
 from rag.errors import ConfigError
 from rag.index.bm25 import stems
-from rag.text import sentences
+from rag.text import facts, sentences
 from rag.types import Article, Chunk
 
 PACKAGED = Path(__file__).with_name("rescore.json")
