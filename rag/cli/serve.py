@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -15,7 +16,7 @@ from rag.cli.common import (
     report_line,
     serve_ray_options,
 )
-from rag.errors import IndexMissingError
+from rag.errors import ConfigError, IndexMissingError
 
 
 @click.command("serve")
@@ -96,8 +97,6 @@ def serve(
         shard_host = RayHost(ray_address, ray_workers)
     from rag.cli import serving
     from rag.ingest.follow import listed, parse_every
-    from ui.serve import launch
-
     login = serving.check_access(host, auth, allow_anonymous)  # before any indexing
     every = parse_every(refresh) if refresh else None
     p = pipeline(**opts)
@@ -121,7 +120,7 @@ def serve(
             err=True,
         )
     click.echo(serving.verified(p), err=True)
-    launch(
+    chat_launcher()(
         p,
         host=host,
         port=port,
@@ -131,3 +130,18 @@ def serve(
         refresh_at_once=not update_first,
         mcp=mcp,
     )
+
+
+def chat_launcher() -> Callable[..., Any]:
+    """The chat app's `launch(pipeline, host=..., ...)`, found through the "rag.chat" entry point
+    that the `ui` package registers (pyproject.toml): rag/ never imports ui/."""
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group="rag.chat"), key=lambda e: e.name)
+    if not found:
+        raise ConfigError(
+            "no chat app is installed (entry point group 'rag.chat'); reinstall the package: "
+            "pip install -e ."
+        )
+    launch: Callable[..., Any] = found[0].load()
+    return launch
