@@ -30,7 +30,7 @@ MODULES = [
     "rag.index.shards",
     "rag.ingest.sources",
     "rag.search.when",
-    "ui.export",
+    "ui.transcript",
     "ui.links",
     "ui.render",
     "ui.session",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.types import Answer, Article, Chunk, Citation, Hit, Manifest
-from ui.export import export_markdown
+from ui.transcript import export_markdown
 from ui.index_view import articles_html, human_size, status_html
 from ui.render import (
     answer_markdown,

@@ -19,7 +19,7 @@ from rag.query import Query
 from rag.types import Answer, Article, BuildReport, Note
 
 from . import uploads
-from .export import export_markdown
+from .transcript import export_markdown
 from .filters import filters_html, reader_note
 from .index_view import status_html
 from .overview import example_questions, overview_html

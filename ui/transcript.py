@@ -1,4 +1,4 @@
-"""Export: the conversation as a Markdown document (pure; article text escaped, links http(s)
+"""Transcript: the conversation as a Markdown document (pure; article text escaped, links http(s)
 only)."""
 
 from __future__ import annotations
