@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import RESULTS, ROOT, WORK, log, memory, percentiles, save
-from rag.index import vectors as rag_index
+from rag.index import kinds as index_kinds
 from rag.index.vectors import VectorIndex
 
 DIM = 384
@@ -226,12 +226,12 @@ def run(sizes: list[int], kinds: list[str], queries: int = 1000) -> dict[str, An
         "queries": queries,
         "rows": rows,
         "settings": {
-            "exact_max": rag_index.EXACT_MAX,
-            "hnsw_m": rag_index.HNSW_M,
-            "ef_construction": rag_index.HNSW_EF_CONSTRUCTION,
-            "ef_search": rag_index.HNSW_EF_SEARCH,
-            "ivf_nprobe": rag_index.IVF_NPROBE,
-            "rerank": rag_index.RERANK,
+            "exact_max": index_kinds.EXACT_MAX,
+            "hnsw_m": index_kinds.HNSW_M,
+            "ef_construction": index_kinds.HNSW_EF_CONSTRUCTION,
+            "ef_search": index_kinds.HNSW_EF_SEARCH,
+            "ivf_nprobe": index_kinds.IVF_NPROBE,
+            "rerank": index_kinds.RERANK,
         },
     }
 

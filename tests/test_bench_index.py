@@ -11,7 +11,8 @@ import pytest
 from rag import Pipeline, Settings
 from rag.errors import ConfigError, IndexCorruptError
 from rag.index import vectors as rag_index
-from rag.index.vectors import VectorIndex, choose, current
+from rag.index.kinds import EXACT_MAX, choose
+from rag.index.vectors import VectorIndex, current
 from tests.conftest import FakeEmbedder
 
 KINDS = ["flat", "hnsw", "hnsw-flat", "ivf"]
@@ -98,8 +99,8 @@ def test_tiny_inputs_and_empty_filters() -> None:
 
 
 def test_auto_is_exact_up_to_the_threshold_then_ivf() -> None:
-    assert choose(rag_index.EXACT_MAX) == "flat"
-    assert choose(rag_index.EXACT_MAX + 1) == "ivf"
+    assert choose(EXACT_MAX) == "flat"
+    assert choose(EXACT_MAX + 1) == "ivf"
     assert choose(10, "hnsw") == "hnsw"
     with pytest.raises(ConfigError, match="index type"):
         choose(10, "annoy")

@@ -29,7 +29,8 @@ from rag.errors import (
     RagError,
 )
 from rag.index.bm25 import KeywordIndex
-from rag.index.generations import generation_id, locked, rollback
+from rag.index.generations import generation_id, rollback
+from rag.index.lock import locked
 from rag.index.store import Store
 from rag.index.vectors import VectorIndex, current, read_manifest
 from tests.conftest import ROOT, FakeEmbedder, write_articles
@@ -402,12 +403,12 @@ def test_lock_on_an_unwritable_folder_is_one_line(tmp_path: Path, monkeypatch) -
         with locked(tmp_path / "a-file" / "index"):
             pass
     assert "cannot lock" in one_line(err.value)
-    from rag.index import generations as generation
+    from rag.index import lock
 
     def read_only(*args: object, **kwargs: object) -> None:
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr(generation, "open", read_only, raising=False)
+    monkeypatch.setattr(lock, "open", read_only, raising=False)
     (tmp_path / "ro").mkdir()
     with pytest.raises(IndexStateError, match="ro/") as err:
         with locked(tmp_path / "ro"):

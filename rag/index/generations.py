@@ -1,4 +1,4 @@
-"""Generation: the index folder on disk, its generations switched atomically, and the lock.
+"""Generation: the index folder on disk and its generations, switched atomically.
 
 Layout of an index folder::
 
@@ -7,7 +7,7 @@ Layout of an index folder::
       gen-.../           manifest.json, vectors.faiss (+ vectors.npy), store.sqlite, bm25/
                          (sharded: shards/<month>/ instead of vectors and bm25: rag/index/shards.py)
       gen-....partial/   a generation being written (removed at the next build if it crashed)
-      .lock              held by the one build running
+      .lock              held by the one build running (rag/index/lock.py)
 
 What is checked when, against damage on disk (tests/test_harden_index.py flips bytes):
 
@@ -15,7 +15,7 @@ What is checked when, against damage on disk (tests/test_harden_index.py flips b
   folder that exists; the manifest parses and its fields have the right types; each part
   checks its own structure when it opens, and its count against the manifest's when given it
   (`VectorIndex.load(path, chunks, dim)`, `KeywordIndex.load(folder, chunks)`):
-  rag/index/vectors.py: the faiss header and metric, the vector count and dimension, a flat file's
+  rag/index/faissfile.py: the faiss header and metric, the vector count and dimension, a flat file's
   size, IVF cells and list ids in range, HNSW graph sizes, `vectors.npy`'s header and size;
   rag/index/bm25.py: BM25 array types, shapes, lengths, finite scores, document ids and
   vocabulary ids in range; rag/index/store.py: article rows, chunk ids and row references, dates,
@@ -31,17 +31,14 @@ What is checked when, against damage on disk (tests/test_harden_index.py flips b
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
-import fcntl
 import json
 import os
 import re
 import shutil
 import stat
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,7 +46,6 @@ from typing import Any
 from rag.digest import sha256_file
 from rag.errors import (
     IndexCorruptError,
-    IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
     IndexStateError,
@@ -62,7 +58,6 @@ MANIFEST = "manifest.json"
 STORE = "store.sqlite"
 KEYWORDS = "bm25"
 CURRENT = "CURRENT"
-LOCK = ".lock"
 REBUILD = "run `rag index build` to rebuild it, or `rag index rollback` to use the previous one"
 _NAME = re.compile(r"gen-[0-9A-Za-z-]{1,80}")  # a generation's folder name (no ".partial")
 
@@ -89,7 +84,7 @@ def _pointer(index_dir: Path) -> str | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as e:
-        raise IndexStateError(f"cannot read {pointer} ({_reason(e)}); check its permissions") from e
+        raise IndexStateError(f"cannot read {pointer} ({reason(e)}); check its permissions") from e
     try:
         return raw.decode("ascii").strip()
     except UnicodeDecodeError:
@@ -138,60 +133,6 @@ def generation_id(index_dir: Path) -> str | None:
         return read_pointer(index_dir / CURRENT).decode("ascii").strip() or None
     except (OSError, ValueError, IndexCorruptError):
         return None
-
-
-@contextlib.contextmanager
-def locked(index_dir: Path) -> Iterator[None]:
-    """Hold the index's build lock; a second holder fails at once with a clear message.
-
-    A folder the lock had to create is removed again if nothing but the lock was written in it
-    (an `update` of an index that does not exist leaves nothing behind).
-    """
-    created = [p for p in (index_dir, *index_dir.parents) if not p.exists()]
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        f = open(index_dir / LOCK, "w")  # noqa: SIM115  (closed below)
-    except OSError as e:
-        raise IndexStateError(
-            f"cannot lock {index_dir}/ for writing ({_reason(e)}); check its permissions, "
-            "or give another folder with --index or RAG_INDEX_DIR"
-        ) from e
-    try:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexLockedError(
-                f"another build or update of {index_dir}/ is running; wait for it to finish"
-            ) from None
-        except OSError as e:
-            raise IndexStateError(f"cannot lock {index_dir / LOCK} ({_reason(e)})") from e
-        if not _same_file(f.fileno(), index_dir / LOCK):  # removed by a holder that just left
-            raise IndexLockedError(f"another build of {index_dir}/ just finished; try again")
-        try:
-            yield
-        finally:
-            if created:
-                _remove_if_unused(index_dir, created)
-            fcntl.flock(f, fcntl.LOCK_UN)
-    finally:
-        f.close()
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        return os.path.samestat(os.fstat(fd), path.stat())
-    except OSError:
-        return False
-
-
-def _remove_if_unused(index_dir: Path, created: list[Path]) -> None:
-    """Remove the folders the lock created (innermost first) if they hold only the lock."""
-    with contextlib.suppress(OSError):
-        if [p.name for p in index_dir.iterdir()] != [LOCK]:
-            return
-        (index_dir / LOCK).unlink()
-        for folder in created:  # index_dir first, then the parents made for it
-            folder.rmdir()  # fails (and stops) at the first one that is not empty
 
 
 def new_generation(index_dir: Path) -> Path:
@@ -319,7 +260,7 @@ def read_manifest(gen: Path) -> Manifest:
     except FileNotFoundError:
         raise IndexCorruptError(f"{path} is missing; {REBUILD}") from None
     except OSError as e:
-        raise IndexCorruptError(f"{path} cannot be read ({_reason(e)}); {REBUILD}") from e
+        raise IndexCorruptError(f"{path} cannot be read ({reason(e)}); {REBUILD}") from e
     except (ValueError, TypeError, AttributeError) as e:
         raise IndexCorruptError(f"{path} is damaged ({type(e).__name__}); {REBUILD}") from e
     if manifest.format_version != FORMAT_VERSION:
@@ -354,13 +295,14 @@ def verify(gen: Path) -> Manifest:
         try:
             same = sha256_file(path) == digest
         except OSError as e:
-            raise IndexCorruptError(f"{path} cannot be read ({_reason(e)}); {REBUILD}") from e
+            raise IndexCorruptError(f"{path} cannot be read ({reason(e)}); {REBUILD}") from e
         if not same:
             raise IndexCorruptError(f"{path} is damaged (checksum differs); {REBUILD}")
     return manifest
 
 
-def _reason(err: OSError) -> str:
+def reason(err: OSError) -> str:
+    """An OSError in a few words for a message: "permission denied", "read-only file system"."""
     if err.errno == errno.EROFS:
         return "read-only file system"
     return (err.strerror or type(err).__name__).lower()

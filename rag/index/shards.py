@@ -34,7 +34,8 @@ from rag.config import Settings
 from rag.errors import IndexCorruptError, RagError
 from rag.index.bm25 import KeywordIndex, TermCounts
 from rag.index.generations import FORMAT_VERSION, KEYWORDS, REBUILD, VECTORS, current, read_manifest
-from rag.index.vectors import VectorIndex, choose
+from rag.index.kinds import choose
+from rag.index.vectors import VectorIndex
 from rag.ingest import chunk
 from rag.types import Article, Manifest
 

@@ -1,8 +1,9 @@
-"""Index: the FAISS vector index of one generation (the only faiss import).
+"""Index: the FAISS vector index of one generation (faiss is imported here and in faissfile.py).
 
-The generations on disk, the manifest and the build lock are rag/index/generations.py's; its names
-are re-exported here (`index.current`, `index.commit`, ...). What `VectorIndex.load` checks
-against damage, and what only `rag index verify` sees, is listed there.
+The generations on disk and the manifest are rag/index/generations.py's, the build lock
+rag/index/lock.py's; their names are re-exported here (`index.current`, `index.commit`, ...).
+What `VectorIndex.load` checks against damage, and what only `rag index verify` sees, is listed
+in rag/index/generations.py.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-from rag.config import INDEX_TYPES
 from rag.errors import ConfigError, IndexCorruptError
+from rag.index import faissfile
 from rag.index.generations import (
     CURRENT,
     FORMAT_VERSION,
@@ -30,12 +31,23 @@ from rag.index.generations import (
     commit,
     current,
     generation_id,
-    locked,
     new_generation,
     read_manifest,
     rollback,
     verify,
 )
+from rag.index.kinds import (
+    HNSW_EF_CONSTRUCTION,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    IVF_NPROBE,
+    MAX_EF,
+    RERANK,
+    SCAN_SHARE,
+    choose,
+    ivf_lists,
+)
+from rag.index.lock import locked
 from rag.index.rows import Rows, dot
 
 __all__ = [
@@ -48,7 +60,6 @@ __all__ = [
     "VECTORS",
     "VectorIndex",
     "check_model",
-    "choose",
     "commit",
     "current",
     "generation_id",
@@ -58,28 +69,6 @@ __all__ = [
     "rollback",
     "verify",
 ]
-
-EXACT_MAX = 50_000  # "auto": exact search up to this many vectors, IVF above (bench/README.md)
-HNSW_M = 32  # graph neighbours per node (2 * M on the bottom level)
-HNSW_EF_CONSTRUCTION = 64
-HNSW_EF_SEARCH = 64
-IVF_NPROBE = 32  # cells searched: at least this, and at least 1/128 of them (1M: 32 of 4,000)
-RERANK = 50  # approximate kinds fetch at least this many candidates, then re-score them exactly
-SCAN_SHARE = 0.1  # approximate kinds under a filter keeping at most this share: linear scan
-MAX_EF = 1024  # cap on the widened HNSW search under a filter
-
-
-def choose(n: int, kind: str = "auto") -> str:
-    """The index kind for `n` vectors: `kind` itself unless it is "auto".
-
-    >>> choose(50_000), choose(5_000_000), choose(10, "hnsw")
-    ('flat', 'ivf', 'hnsw')
-    """
-    if kind not in INDEX_TYPES:
-        raise ConfigError(f"index type {kind!r} is not one of {', '.join(INDEX_TYPES)}")
-    if kind != "auto":
-        return kind
-    return "flat" if n <= EXACT_MAX else "ivf"
 
 
 @contextlib.contextmanager
@@ -100,11 +89,6 @@ def threads(n: int) -> Iterator[None]:
 def cpu_count() -> int:
     """CPUs this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def ivf_lists(n: int) -> int:
-    """k-means cells for `n` vectors: about 4 sqrt(n), with at least 39 training points each."""
-    return max(1, min(int(4 * n**0.5), n // 39))
 
 
 def _graph(index: faiss.Index) -> Any:
@@ -331,66 +315,11 @@ class VectorIndex:
     def load(cls, path: Path, chunks: int | None = None, dim: int | None = None) -> VectorIndex:
         """Open a saved index; flat codes are memory-mapped (read on first use, shared).
 
-        What is cheap to check is checked (rag/index/generations.py lists it): the header, the
-        metric,
-        `chunks` vectors of `dim` dimensions when given, the file sizes, the IVF list ids.
+        What is cheap to check is checked (rag/index/faissfile.py; rag/index/generations.py
+        lists it): the header, the metric, `chunks` vectors of `dim` dimensions when given, the
+        file sizes, the IVF list ids.
         """
-        try:
-            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
-        except (RuntimeError, MemoryError, ValueError) as e:  # MemoryError: a damaged count
-            raise IndexCorruptError(f"{path}: cannot read the vector index; {REBUILD}") from e
-        problem = _damage(index, path)
-        if problem is None and chunks is not None and index.ntotal != chunks:
-            problem = f"{index.ntotal} vectors for {chunks} chunks"
-        if problem is None and dim is not None and index.d != dim:
-            problem = f"{index.d} dimensions, the manifest says {dim}"
-        if problem:
-            raise IndexCorruptError(f"{path} is damaged ({problem}); {REBUILD}")
+        index = faissfile.read(path, chunks, dim)
         if _kind(index) in ("flat", "hnsw-flat"):
             return cls(index)
-        npy = path.with_suffix(".npy")
-        try:
-            stored = Rows(npy)
-        except Exception as e:  # numpy's header parser raises several kinds on damage
-            raise IndexCorruptError(f"{npy}: cannot read the stored vectors; {REBUILD}") from e
-        if stored.shape != (index.ntotal, index.d):
-            raise IndexCorruptError(f"{npy} does not match {path.name}; {REBUILD}")
-        return cls(index, stored)
-
-
-def _damage(index: faiss.Index, path: Path) -> str | None:
-    """What is visibly wrong with a freshly read index (None: nothing cheap to see)."""
-    n, d = int(index.ntotal), int(index.d)
-    if d < 1 or n < 0 or index.metric_type != faiss.METRIC_INNER_PRODUCT:
-        return "header"
-    inner: Any = faiss.downcast_index(index)  # the swig stubs lack most of what is read here
-    if type(inner) is faiss.IndexFlatIP:  # header, then n * d float32
-        header = len(faiss.serialize_index(faiss.IndexFlatIP(d)))
-        if path.stat().st_size != header + 4 * n * d:
-            return "size does not match its vector count"
-    elif isinstance(inner, faiss.IndexIVF):
-        if not 1 <= inner.nprobe <= inner.nlist or inner.quantizer.ntotal != inner.nlist:
-            return "cells"
-        lists: Any = inner.invlists
-        total = 0
-        for cell in range(inner.nlist):
-            size = lists.list_size(cell)
-            if size:
-                ids = faiss.rev_swig_ptr(lists.get_ids(cell), size)
-                if int(ids.min()) < 0 or int(ids.max()) >= n:
-                    return "an id out of range"
-                total += size
-        if total != n:
-            return "list sizes"
-    elif isinstance(inner, faiss.IndexHNSW):
-        graph: Any = inner.hnsw
-        offsets = faiss.vector_to_array(graph.offsets)
-        if (
-            inner.storage.ntotal != n
-            or len(offsets) != n + 1
-            or graph.levels.size() != n
-            or int(offsets[-1]) != graph.neighbors.size()
-            or not -1 <= graph.entry_point < max(n, 1)
-        ):
-            return "graph"
-    return None
+        return cls(index, faissfile.stored(path, index))

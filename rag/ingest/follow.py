@@ -34,6 +34,7 @@ from typing import Any
 
 from rag.errors import ConfigError, IndexLockedError, IndexStateError, InputError, RagError
 from rag.index import generations as generation
+from rag.index.lock import locked
 from rag.ingest.sources import is_url, tally
 from rag.ingest.webstate import STATE, Run, State, runs
 from rag.names import same_source, shown
@@ -116,7 +117,7 @@ def add(index_dir: Path, names: Sequence[str]) -> list[str]:
             raise InputError(
                 f"{shown(name)}: no such file or folder (give a path or an http(s) URL)"
             )
-    with generation.locked(index_dir):
+    with locked(index_dir):
         now = listed(index_dir)
         new = [*now, *(n for n in given if n not in now)]
         save(index_dir, new)
@@ -126,7 +127,7 @@ def add(index_dir: Path, names: Sequence[str]) -> list[str]:
 def remove(index_dir: Path, names: Sequence[str]) -> list[str]:
     """Take `names` off the list and forget what their fetches saw; the list after. A name is
     an entry as kept, as shown (`rag index sources list`), or a path from here."""
-    with generation.locked(index_dir):
+    with locked(index_dir):
         now = listed(index_dir)
         gone = {n for n in now for given in names if _names(given, n)}
         missing = [g for g in names if not any(_names(g, n) for n in now)]
