@@ -95,3 +95,17 @@ class FetchError(RagError):
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:  # pickles with both arguments
         return (type(self), (self.url, self.reason))
+
+
+def brief(e: BaseException | str, limit: int = 200, *, last: bool = False) -> str:
+    """What went wrong, in one line for a message: the first non-empty line of `e` (the last
+    with `last`, where a library ends its report with the cause), cut to `limit` characters;
+    an exception that says nothing gives its class name.
+
+    >>> brief(ValueError("bad value\\nat line 3")), brief(OSError()), brief("a\\nb", last=True)
+    ('bad value', 'OSError', 'b')
+    """
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    if not lines:
+        return type(e).__name__ if isinstance(e, BaseException) else ""
+    return (lines[-1] if last else lines[0])[:limit]

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "rag.text",
+    "rag.errors",
     "rag.embed.backend",
     "rag.ingest.chunk",
     "rag.config",

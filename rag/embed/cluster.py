@@ -40,7 +40,7 @@ from rag.config import Settings
 # not rag.build: workers import this module, and only need the embedder
 from rag.embed import embedder as embed
 from rag.embed import models
-from rag.errors import ClusterError, ModelError, RagError
+from rag.errors import ClusterError, ModelError, RagError, brief
 
 INSTALL = "pip install 'rag-news[ray]'"
 _RAISED = re.compile(r"^rag\.errors\.\w+: (.+)$", re.MULTILINE)  # in a worker's traceback
@@ -303,5 +303,4 @@ def _one_line(e: BaseException) -> str:
     raised = _RAISED.findall(text)
     if raised:
         return str(raised[-1]).strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return (lines[-1] if lines else type(e).__name__)[:200]
+    return brief(text, last=True) or type(e).__name__

@@ -33,7 +33,7 @@ import numpy as np
 
 from rag.config import BACKENDS, DEFAULT_MODEL
 from rag.embed.models import default_cache, resolve
-from rag.errors import ModelError
+from rag.errors import ModelError, brief
 
 
 class Embedder(Protocol):
@@ -250,8 +250,7 @@ def _loading(what: str, hint: str) -> Iterator[None]:
     try:
         yield
     except Exception as e:  # the library raises many kinds (OSError, HF errors, ValueError)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelError(f"cannot load {what} ({first[:200]}); {hint}") from e
+        raise ModelError(f"cannot load {what} ({brief(e)}); {hint}") from e
 
 
 class Reranker(Protocol):

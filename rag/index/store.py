@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexCorruptError
+from rag.errors import IndexCorruptError, brief
 from rag.index.generations import REBUILD
 from rag.types import Article, Chunk
 
@@ -146,7 +146,7 @@ class Store:
         try:
             yield
         except (sqlite3.Error, ValueError, TypeError) as e:  # ValueError: a damaged date
-            detail = str(e).splitlines()[0][:80] if str(e) else type(e).__name__
+            detail = brief(e, 80)
             raise IndexCorruptError(
                 f"{self.path}: cannot read the article store ({detail}); {REBUILD}"
             ) from e

@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from rag.errors import FetchError
+from rag.errors import FetchError, brief
 from rag.ingest.reach import Reach, Refused, transport
 from rag.ingest.robots import AGENT, ROBOTS_MAX_BYTES, ROBOTS_TTL, Robots  # noqa: F401  (re-exported)
 from rag.names import shown
@@ -337,4 +337,4 @@ def _mb(n: int) -> str:
 
 
 def _first_line(e: BaseException) -> str:
-    return shown((str(e).strip().splitlines() or [""])[0][:160])
+    return shown(brief(e, 160))

