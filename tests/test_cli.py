@@ -5,33 +5,43 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from rag.cli.main import main
 
-COMMANDS = [
-    [],
-    ["index"],
-    ["index", "build"],
-    ["index", "update"],
-    ["index", "remove"],
-    ["index", "list"],
-    ["index", "verify"],
-    ["index", "status"],
-    ["ask"],
-    ["search"],
-    ["serve"],
-]
+
+def _tree(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path under `group`, the group itself first: the whole `rag` tree."""
+    out = [path]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            out += _tree(command, (*path, name))
+        else:
+            out.append((*path, name))
+    return out
+
+
+COMMANDS = _tree(main)
+
+
+def test_the_tree_is_walked_whole() -> None:
+    assert len(COMMANDS) > 20 and ("index", "sources", "add") in COMMANDS
+    assert {("ask",), ("serve",), ("eval",), ("index", "build"), ("llm", "install")} <= set(
+        COMMANDS
+    )
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "rag")
-def test_every_command_has_help(cmd: list[str]) -> None:
+def test_every_command_has_help(cmd: tuple[str, ...]) -> None:
+    """Every command and group says what it does (a sentence), its usage and its options."""
     result = CliRunner().invoke(main, [*cmd, "--help"])
-    assert result.exit_code == 0
-    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
-    if cmd and cmd != ["index"]:
-        assert "--index" in result.output
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage: ") and "Options:" in result.output
+    assert "-h, --help" in result.output
+    summary = result.output.split("\n\n")[1].strip()  # the docstring's first paragraph
+    assert len(summary.split()) >= 3 and summary[0].isupper(), (cmd, summary)
 
 
 def test_missing_index_is_one_line_and_nonzero(tmp_path: Path) -> None:
