@@ -5,49 +5,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
-from tqdm import tqdm
 
 from rag.config import Settings
-from rag.digest import text_key
-from rag.embed import tune
+from rag.embed import corpus, tune
+from rag.embed.corpus import EncodeMany, Progress
 from rag.embed.embedder import Embedder
 from rag.errors import InputError, RagError
 from rag.index import dedup, shards, store, stories, writes
 from rag.index import vectors as index
 from rag.index.reuse import reusable
-from rag.ingest import chunk, follow, keep, sources
+from rag.ingest import chunk, follow, gather, keep
+from rag.ingest.gather import OnSkip, Plan
 from rag.names import shown
-from rag.types import Article, BuildReport, Manifest, Skipped
+from rag.types import Article, BuildReport, Manifest
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-OnSkip = Callable[[Skipped], None]
 EMBED_BLOCK = 512  # chunks per model call during a build
-
-
-class EncodeMany(Protocol):
-    """Embeds every text of a build at once, elsewhere (rag/embed/cluster.py: on Ray): texts ->
-    one row each, in order. It must give the vectors of `EMBED_BLOCK` calls of the embedder."""
-
-    def __call__(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
-
-
-@dataclass
-class Plan:
-    """One generation to write: the articles, where they came from, and what the read found."""
-
-    articles: Sequence[Article]
-    sources: list[str]  # the paths read (kept in the manifest for `update`)
-    excluded: tuple[str, ...] = ()  # doc_ids removed by hand
-    read: int = 0  # articles read, duplicates included
-    skipped: list[Skipped] = field(default_factory=list)
-    duplicates: int = 0
-    started: float = field(default_factory=time.perf_counter)
 
 
 class Indexer:
@@ -167,7 +141,7 @@ class Indexer:
             return True
         if shards.cut(s, m) != m.shards:
             return True
-        articles = self._read([str(p) for p in paths], False, None).articles
+        articles = gather.read([str(p) for p in paths], self.settings, False, None).articles
         return {a.doc_id: a.content_hash for a in articles} != m.hashes
 
     # --- the steps -----------------------------------------------------------------------------
@@ -182,7 +156,7 @@ class Indexer:
         live: Manifest | None = None,
         prune: bool = False,
     ) -> BuildReport:
-        plan = self._read(names, progress, on_skip)
+        plan = gather.read(names, self.settings, progress, on_skip)
         if not prune:  # what an unreadable source gave stays indexed (rag/ingest/keep.py)
             idx = self.settings.index_dir
             plan.articles = keep.kept(idx, plan.articles, plan.skipped, on_skip)
@@ -226,43 +200,6 @@ class Indexer:
             shards_reused=len(live.shard_sets),
         )
 
-    def _read(self, paths: list[str], progress: bool, on_skip: OnSkip | None) -> Plan:
-        """Read every source; exact duplicates (same normalised text) are kept once."""
-        plan = Plan([], paths)
-        articles: list[Article] = []
-        seen_text: set[str] = set()
-        seen_id: set[str] = set()
-
-        def skip(item: Skipped) -> None:
-            plan.skipped.append(item)
-            if on_skip:
-                on_skip(item)
-
-        bar = tqdm(desc="articles read", unit=" art", disable=not progress)
-        s = self.settings
-        for item in sources.read(
-            paths, max_chars=s.max_article_chars, state_dir=s.index_dir, settings=s
-        ):
-            if isinstance(item, Skipped):
-                skip(item)
-                continue
-            plan.read += 1
-            bar.update()
-            key = text_key(item.text)
-            if key in seen_text:
-                plan.duplicates += 1
-                continue
-            if item.doc_id in seen_id:
-                why = f"doc_id {item.doc_id!r} already used; give it a unique id"
-                skip(Skipped(shown(item.path), why))
-                continue
-            seen_text.add(key)
-            seen_id.add(item.doc_id)
-            articles.append(item)
-        bar.close()
-        plan.articles = articles
-        return plan
-
     def _write(self, plan: Plan, progress: bool, on_progress: Progress | None) -> BuildReport:
         """Chunk, embed (reusing what it can), write and switch to a new generation; a full
         disk is one IndexWriteError and leaves the live generation as it was
@@ -276,8 +213,15 @@ class Indexer:
         spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]
         reuse = reusable(self.settings)
         old_hashes = reuse.hashes
-        vectors, embedded, used = self._vectors(
-            articles, spans, reuse.vectors, progress, on_progress
+        vectors, embedded, used = corpus.vectors(
+            articles,
+            spans,
+            reuse.vectors,
+            self._embedder,
+            self._encode_many,
+            block=EMBED_BLOCK,
+            progress=progress,
+            on_progress=on_progress,
         )
         backend = (getattr(used, "backend", ""), getattr(used, "reason", "")) if used else None
         signatures = [
@@ -338,46 +282,3 @@ class Indexer:
             shards_written=cut.written,
             shards_reused=cut.reused,
         )
-
-    def _vectors(
-        self,
-        articles: Sequence[Article],
-        spans: Sequence[Sequence[tuple[int, int]]],
-        old: dict[str, np.ndarray],
-        progress: bool,
-        on_progress: Progress | None,
-    ) -> tuple[np.ndarray, int, object | None]:
-        """One vector per chunk, in chunk-id order: (vectors, how many were embedded, the
-        embedder or `encode_many` used; None when every vector was reused)."""
-        parts: list[np.ndarray] = []  # chunk id -> vector (a placeholder until embedded)
-        todo: list[tuple[int, str]] = []  # (chunk id, text to embed)
-        empty = np.zeros(0, np.float32)
-        for a, sp in zip(articles, spans, strict=True):
-            reused = old.get(a.content_hash)
-            if reused is not None and len(reused) == len(sp):
-                parts.extend(reused)
-                continue
-            for b, e in sp:
-                todo.append((len(parts), chunk.embed_text(a, b, e)))
-                parts.append(empty)
-        todo.sort(key=lambda t: len(t[1]))  # similar lengths together: less padding
-        if self._encode_many is not None and todo:
-            vecs = self._encode_many([t for _, t in todo], progress=progress)
-            for (i, _), v in zip(todo, vecs, strict=True):
-                parts[i] = v
-            if on_progress:
-                on_progress("embed", len(todo), len(todo))
-            used: object = self._encode_many
-            return np.ascontiguousarray(np.stack(parts), dtype=np.float32), len(todo), used
-        bar = tqdm(total=len(todo), desc="chunks embedded", unit=" chunk", disable=not progress)
-        embedder = self._embedder() if todo else None
-        for lo in range(0, len(todo), EMBED_BLOCK):
-            block = todo[lo : lo + EMBED_BLOCK]
-            vecs = embedder.encode([t for _, t in block])  # type: ignore[union-attr]
-            for (i, _), v in zip(block, vecs, strict=True):
-                parts[i] = v
-            bar.update(len(block))
-            if on_progress:
-                on_progress("embed", lo + len(block), len(todo))
-        bar.close()
-        return np.ascontiguousarray(np.stack(parts), dtype=np.float32), len(todo), embedder
