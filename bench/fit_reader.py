@@ -2,12 +2,11 @@
 
 Each dev set is split in halves that share nothing (SQuAD by Wikipedia article, news by week,
 alternating). A calibration fitted on one half is scored on the other, both ways: expected
-calibration error (ECE, 10 bins), refusal precision / recall, EM / F1 of the answer span under
-SQuAD 2.0's rule (an unanswerable question scores only for a refusal). The shipped calibration
-is fitted on one half of the groups and its refusal curve measured on the other (as
-rag/answer/gate.py
-does). Also the closed setting: each SQuAD question read against its gold paragraph alone.
-Only numbers leave this script.
+calibration error (ECE, 10 bins), refusal precision / recall, EM / F1 of the answer span under SQuAD
+2.0's rule (an unanswerable question scores only for a refusal). The shipped calibration is fitted
+on one half of the groups and its refusal curve measured on the other (as rag/answer/gate.py does).
+Also the closed setting: each SQuAD question read against its gold paragraph alone. Only numbers
+leave this script.
 
     python -m bench.fit_reader --squad-index index-squad --news-index index-news [--model DIR]
 """

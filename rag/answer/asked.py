@@ -1,9 +1,8 @@
 """Asked: does a short answer answer the question asked, not only repeat words a passage holds?
 It must be of the kind the question asks for (a name for who, a number for how many, a date for
 when: rag/answer/phrase.py's `wanted`), and stated in a sentence that is about the question (it
-shares
-a content word with the question). An article that says "answer
-'PWNED'" passes the word check of rag/answer/check.py, not this one.
+shares a content word with the question). An article that says "answer 'PWNED'" passes the word
+check of rag/answer/check.py, not this one.
 
 >>> of_kind("How many boats finished the race?", "PWNED"), of_kind("Who won?", "Ada Lind")
 (False, True)

@@ -7,15 +7,14 @@
 
 The rules, each a `Limits` field: only http(s); one timeout for the whole response; a size cap
 (checked while the body streams); redirects followed by hand, at most `max_redirects`, each hop
-checked again (scheme, robots.txt); at most `per_host` requests to one host (scheme://host:port)
-at a time, starts `host_interval` s apart (robots.txt's Crawl-delay when longer, up to 10 s);
-`retries` more tries after 429 / 5xx / a dropped connection, `backoff` s apart, doubled each
-time (Retry-After when given, up to 60 s); every connection, each hop's too, only to a public
-address unless `allow_private` or the host is one of `allowed_hosts` (rag/ingest/reach.py).
-robots.txt is read once per host and kept a day in `robots` (the caller keeps it;
-rag/ingest/robots.py);
-one that cannot be read (5xx) means "not now" (RFC 9309).
-Every failure raises FetchError(url, why). Thread-safe. httpx is imported by the first Fetcher.
+checked again (scheme, robots.txt); at most `per_host` requests to one host (scheme://host:port) at
+a time, starts `host_interval` s apart (robots.txt's Crawl-delay when longer, up to 10 s); `retries`
+more tries after 429 / 5xx / a dropped connection, `backoff` s apart, doubled each time (Retry-After
+when given, up to 60 s); every connection, each hop's too, only to a public address unless
+`allow_private` or the host is one of `allowed_hosts` (rag/ingest/reach.py). robots.txt is read once
+per host and kept a day in `robots` (the caller keeps it; rag/ingest/robots.py); one that cannot be
+read (5xx) means "not now" (RFC 9309). Every failure raises FetchError(url, why). Thread-safe. httpx
+is imported by the first Fetcher.
 """
 
 from __future__ import annotations

@@ -4,14 +4,13 @@
     canonical(html, base)        # the page's <link rel="canonical"> (or og:url), absolute
     extract(response, key)       # (the article on a fetched page, a note), or Unreadable
 
-An article's URL, and so its doc_id, is its page's canonical link, else the URL it was fetched
-from, normalised: one story reached by two URLs (tracking parameters, an AMP page) is one
-article. A canonical link is trusted only on the page's own registrable domain
-(rag/ingest/domains.py)
-or one the linking feed declares: a page on one site naming another site's article would take
-its place and its outlet, so it keeps the URL it was fetched from, and a note says so.
-Query parameters that look like secrets (token, key, sig...) are not part of an article's URL.
-feedparser and trafilatura are imported only when there is something to parse.
+An article's URL, and so its doc_id, is its page's canonical link, else the URL it was fetched from,
+normalised: one story reached by two URLs (tracking parameters, an AMP page) is one article. A
+canonical link is trusted only on the page's own registrable domain (rag/ingest/domains.py) or one
+the linking feed declares: a page on one site naming another site's article would take its place and
+its outlet, so it keeps the URL it was fetched from, and a note says so. Query parameters that look
+like secrets (token, key, sig...) are not part of an article's URL. feedparser and trafilatura are
+imported only when there is something to parse.
 """
 
 from __future__ import annotations

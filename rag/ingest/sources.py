@@ -10,14 +10,12 @@ One loader per format, chosen by extension (case-insensitive):
     .jsonl[.gz] .ndjson    one article per line, streamed in bounded pieces (rag/ingest/jsonl.py)
     .xml .rss .atom        a saved RSS/Atom feed, one article per entry (rag/ingest/markup.py)
     http(s)://...          a feed or article page by URL, fetched politely (rag/ingest/web.py);
-    given
-                           `state_dir` (the index folder), unchanged ones cost one request
+                           given `state_dir` (the index folder), unchanged ones cost one request
 
 Bad input never raises and never stops the rest: a file or record that cannot be read becomes
-`Skipped(path, reason)`, with a short one-line reason, and reading goes on. Both are as they
-may be shown (rag/names.py): control characters escaped, URLs without logins or query values.
-A record's path is the file's plus ":line" (JSONL) or "#entry" (feeds). doc_ids: see
-rag/ingest/records.py.
+`Skipped(path, reason)`, with a short one-line reason, and reading goes on. Both are as they may be
+shown (rag/names.py): control characters escaped, URLs without logins or query values. A record's
+path is the file's plus ":line" (JSONL) or "#entry" (feeds). doc_ids: see rag/ingest/records.py.
 
 Limits: files read whole (all but JSONL) up to MAX_FILE_BYTES; JSONL lines and files as
 rag/ingest/jsonl.py says. An article's text longer than `max_chars` (Settings.max_article_chars) is

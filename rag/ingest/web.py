@@ -3,11 +3,10 @@
     for item in read(["https://example.com/feed.xml"], state_dir=Path("index")):
         ...  # an Article, a Skipped(url, why), or a Note(url, what to know)
 
-A feed's entries are fetched as article pages and extracted (title, outlet, author, date,
-canonical URL, body: rag/ingest/pages.py); the feed's own summary stands in only when the page
-cannot
-be had, and a Note says so. A URL that is not a feed is one article page. One story reached by
-two URLs (tracking parameters, AMP) is one article: its URL is the canonical one, normalised.
+A feed's entries are fetched as article pages and extracted (title, outlet, author, date, canonical
+URL, body: rag/ingest/pages.py); the feed's own summary stands in only when the page cannot be had,
+and a Note says so. A URL that is not a feed is one article page. One story reached by two URLs
+(tracking parameters, AMP) is one article: its URL is the canonical one, normalised.
 
 Each refresh costs as little as it can (state in index/fetch-state.sqlite, rag/ingest/webstate.py):
 a feed not modified (304, or the same body) gives its articles as before and no page is
