@@ -1,7 +1,6 @@
 """Questions across outlets (rag/search/parts.py, rag/search/across.py, rag/answer/verdict.py):
-outlets and dates
-named in a question, one search per part, time order from stored dates, agreement, refusal
-per part, and the --json parts. Made-up articles from made-up outlets."""
+outlets and dates named in a question, one search per part, time order from stored dates,
+agreement, refusal per part, and the --json parts. Made-up articles from made-up outlets."""
 
 from __future__ import annotations
 
