@@ -128,7 +128,8 @@ def quality(
 ) -> list[dict[str, Any]]:
     """Hit@k / MRR per backend: SQuAD 2.0 dev (all questions) and news dev (gold + distractors)."""
     from rag import Pipeline, Settings
-    from rag.eval.evaluate import load_questions, run
+    from rag.eval.dataset import load_questions
+    from rag.eval.evaluate import run
 
     sets = {
         "squad2": (EVAL / "squad2" / "paragraphs.jsonl.gz", EVAL / "squad2" / "dev.jsonl", None),

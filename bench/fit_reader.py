@@ -25,7 +25,7 @@ import numpy as np
 from bench.common import EVAL, RESULTS, WORK
 from rag import Pipeline, Settings
 from rag.answer.gate import curve, fit
-from rag.eval.evaluate import Question, load_questions
+from rag.eval.dataset import Question, load_questions
 from rag.eval.metrics import exact_match, token_f1
 from rag.read import answer as read_answer
 from rag.read.export import SHIPPED

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError, InputError
+from rag.eval.dataset import Question, load_questions
 from rag.eval.evaluate import (
-    Question,
     Report,
     answer_contains,
     articles_in_order,
     exact_match,
     first_gold_rank,
     hit_at_k,
-    load_questions,
     mrr_at_k,
     ndcg_at_k,
     normalize_answer,

@@ -24,7 +24,8 @@ import numpy as np
 from rag.answer.evidence import FEATURES, features, gather
 from rag.answer.gate import Gate, fit
 from rag.errors import InputError
-from rag.eval.evaluate import Question, normalize_answer
+from rag.eval.dataset import Question
+from rag.eval.metrics import normalize_answer
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def eval_cmd(
     leads with the answer phrase); with --llm the answers are generated and their citations
     checked.
     """
-    from rag.eval import evaluate
+    from rag.eval import dataset, evaluate
     from rag.eval import report as reports
 
     if use_llm or opts.get("llm_url") or opts.get("llm_path"):
@@ -93,7 +93,7 @@ def eval_cmd(
     p = pipeline(per_article=1, **opts)  # one chunk per article: k chunks rank k articles
     if corpus and p.stale([corpus]):
         click.echo(report_line(p.build([corpus], progress=True, on_skip=echo_skip)), err=True)
-    questions = evaluate.load_questions(questions_path, as_of_field=as_of_field, limit=limit)
+    questions = dataset.load_questions(questions_path, as_of_field=as_of_field, limit=limit)
     if gate_features:
         from rag.answer import calibrate
 
