@@ -13,11 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 import rag.answer.verdict
+import rag.search.outlets
 import rag.search.parts
 from rag import Pipeline, Settings
 from rag.cli.main import main
 from rag.search.across import merge, narrowed
-from rag.search.parts import Claim, aliases, dates, outlets, parse
+from rag.search.outlets import aliases, outlets
+from rag.search.parts import Claim, dates, parse
 from rag.types import Article, Chunk, Hit
 from tests.conftest import FakeEmbedder
 
@@ -76,6 +78,7 @@ def towns(tmp_path: Path) -> Pipeline:
 
 def test_doctests() -> None:
     assert doctest.testmod(rag.search.parts).failed == 0
+    assert doctest.testmod(rag.search.outlets).failed == 0
     assert doctest.testmod(rag.answer.verdict).failed == 0
 
 

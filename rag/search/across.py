@@ -29,6 +29,7 @@ from rag.config import Settings
 from rag.index.store import Store
 from rag.llm.clients import Message
 from rag.search import parts
+from rag.search.outlets import Outlets, outlets
 from rag.search.parts import Claim, Parsed
 from rag.search.retrieve import Retriever, outlet
 from rag.text import content_words
@@ -37,14 +38,14 @@ from rag.types import Answer, Hit, Part
 Encode = Callable[[list[str]], np.ndarray]  # texts -> unit vectors, one row each
 Read = Callable[[list[Hit], str], Answer]  # the ordinary answer from hits to a text
 
-_OUTLETS: weakref.WeakKeyDictionary[Store, parts.Outlets] = weakref.WeakKeyDictionary()
+_OUTLETS: weakref.WeakKeyDictionary[Store, Outlets] = weakref.WeakKeyDictionary()
 
 
-def known(store: Store) -> parts.Outlets:
+def known(store: Store) -> Outlets:
     """The outlet matcher for one loaded store (built once per store)."""
     found = _OUTLETS.get(store)
     if found is None:
-        found = parts.outlets(tuple(sorted({s for s in store.article_source if s})))
+        found = outlets(tuple(sorted({s for s in store.article_source if s})))
         _OUTLETS[store] = found
     return found
 
@@ -110,7 +111,7 @@ CLAUSE = re.compile(
 )
 
 
-def clauses(question: str, p: Parsed, names: parts.Outlets) -> list[tuple[str, int]]:
+def clauses(question: str, p: Parsed, names: Outlets) -> list[tuple[str, int]]:
     """The question's clauses that carry a fact of their own ("..., and is accused by Harbour
     Post of ..."), each with the part whose outlet it names (0: none); none for one clause."""
     pieces = [x for x in CLAUSE.split(question) if x and len(content_words(x)) >= 4]
