@@ -105,6 +105,144 @@ def _answers(question: str, claim: str, asked: set[str], said: Sequence[str]) ->
     return of_kind(question, claim) and (not asked or any(about(asked, x) for x in said))
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """The sentences of the passages that may support a claim, embedded with the claims."""
+
+    hits: Mapping[int, Hit]
+    spans: dict[int, list[tuple[int, int]]]  # passage -> its sentences (offsets in its article)
+    vectors: np.ndarray  # one row per sentence, passage by passage in `spans` order
+    offset: dict[int, int]  # passage -> the row of its first sentence
+    asked: set[str]  # the question's stemmed content words
+
+    def best(self, n: int, vec: np.ndarray, words: set[str] | None = None) -> tuple[float, int]:
+        """(similarity, index) of passage n's sentence closest to `vec`; for a phrase, the
+        sentence that holds most of its `words`, then most of the question's, then the closest."""
+        cands, asked = self.spans, self.asked
+        sims = self.vectors[self.offset[n] : self.offset[n] + len(cands[n])] @ vec
+        order = sims
+        if words:
+            text = self.hits[n].article.text
+            held = [len(words & {norm(t) for t in TOKEN.findall(text[s:e])}) for s, e in cands[n]]
+            on = [min(about(asked, text[s:e]), 3) for s, e in cands[n]]
+            order = np.asarray(held, dtype=np.float32) * 10 + np.asarray(on, np.float32) + sims
+        j = int(np.argmax(order))
+        return float(sims[j]), j
+
+
+def _candidates(
+    hits: Mapping[int, Hit], wanted: set[int], claims: list[str], encode: Encode, asked: set[str]
+) -> tuple[_Candidates, np.ndarray]:
+    """The candidate supporting sentences of passages `wanted`, and the claims' vectors."""
+    cands: dict[int, list[tuple[int, int]]] = {}
+    for n in sorted(wanted):
+        h = hits[n]
+        cands[n] = sentences(h.article.text, h.chunk.start, h.chunk.end) or [
+            (h.chunk.start, h.chunk.end)
+        ]
+    cand_texts = [hits[n].article.text[s:e] for n in cands for s, e in cands[n]]
+    vecs = encode(claims + cand_texts) if claims else np.zeros((0, 1), np.float32)
+    claim_vecs, cand_vecs = vecs[: len(claims)], vecs[len(claims) :]
+    offset, pos = {}, 0
+    for n in cands:
+        offset[n] = pos
+        pos += len(cands[n])
+    return _Candidates(hits, cands, cand_vecs, offset, asked), claim_vecs
+
+
+def _attribute(
+    cited: list[tuple[int, ...]],
+    claims: list[str],
+    phrases: list[set[str] | None],
+    claim_vecs: np.ndarray,
+    cands: _Candidates,
+    threshold: float,
+) -> set[int]:
+    """Cite, for each sentence without a citation, the passage that backs it, if one does
+    (`cited` is changed in place); the indices of the sentences given one."""
+    hits = cands.hits
+    added: set[int] = set()  # sentence indices
+    for i, (nums, claim) in enumerate(zip(cited, claims, strict=True)):
+        if not nums:
+            words = phrases[i]
+            stated = facts(claim) | (words or set())
+            fits = [
+                (cands.best(n, claim_vecs[i])[0], n)
+                for n in cands.spans
+                if not unbacked(stated, known(hits[n]))
+            ]
+            if fits and (words is not None or max(fits)[0] >= threshold):
+                cited[i] = (max(fits)[1],)
+                added.add(i)
+    return added
+
+
+def _insert(
+    text: str, spans: list[tuple[int, int]], cited: list[tuple[int, ...]], added: set[int]
+) -> str:
+    """`text` with " [n]" after each sentence in `added`; `spans` are moved to match (in place)."""
+    out: list[str] = []
+    pos = shift = 0
+    for i, (s, e) in enumerate(spans):
+        start = s + shift
+        if i in added:
+            out += [text[pos:e], f" [{cited[i][0]}]"]
+            pos = e
+            shift += len(out[-1])
+        spans[i] = (start, e + shift)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _verdicts(
+    spans: list[tuple[int, int]],
+    claims: list[str],
+    cited: list[tuple[int, ...]],
+    phrases: list[set[str] | None],
+    claim_vecs: np.ndarray,
+    cands: _Candidates,
+    added: set[int],
+    threshold: float,
+    question: str,
+) -> tuple[list[Citation], list[Sentence]]:
+    """Each sentence's verdict against the passages it cites, and a citation per passage."""
+    hits, asked = cands.hits, cands.asked
+    citations: list[Citation] = []
+    verdicts: list[Sentence] = []
+    for i, ((s, e), claim, nums, vec) in enumerate(
+        zip(spans, claims, cited, claim_vecs, strict=True)
+    ):
+        if not nums:
+            verdicts.append(Sentence(s, e, (), False, 0.0))
+            continue
+        words = phrases[i]
+        stated = facts(claim) | (words or set())
+        allowed: set[str] = set()
+        for n in nums:
+            allowed |= known(hits[n])
+        missing = tuple(sorted(unbacked(stated, allowed)))
+        closest = {n: cands.best(n, vec, words) for n in nums}  # passage -> (similarity, cand.)
+        top = max(sim for sim, _ in closest.values())
+        said = [hits[n].article.text[slice(*cands.spans[n][j])] for n, (_, j) in closest.items()]
+        answers = words is None or not question or _answers(question, claim, asked, said)
+        ok = not missing and answers and (words is not None or top >= threshold)
+        verdicts.append(Sentence(s, e, nums, ok, top, missing, i in added, answers))
+        for n in nums:
+            sim, j = closest[n]
+            own = bool(stated & known(hits[n]))
+            cs, ce = cands.spans[n][j]
+            citations.append(
+                Citation(
+                    n=n,
+                    hit=hits[n],
+                    sentence_start=cs,
+                    sentence_end=ce,
+                    supported=ok and (sim >= threshold or own or words is not None),
+                )
+            )
+    return citations, verdicts
+
+
 def check(
     text: str,
     hits: Mapping[int, Hit],
@@ -126,94 +264,14 @@ def check(
     claims = [strip_markers(text[s:e]) for s, e in spans]
     cited = [tuple(dict.fromkeys(markers(text[s:e]))) for s, e in spans]
     phrases = [phrase_words(c) for c in claims]  # None for a sentence longer than a phrase
-    asked = stems(question)
 
     # candidate supporting sentences of the passages (offsets into their articles)
     wanted = set(hits) if attribute and not all(cited) else {n for c in cited for n in c}
-    cands: dict[int, list[tuple[int, int]]] = {}
-    for n in sorted(wanted):
-        h = hits[n]
-        cands[n] = sentences(h.article.text, h.chunk.start, h.chunk.end) or [
-            (h.chunk.start, h.chunk.end)
-        ]
-    cand_texts = [hits[n].article.text[s:e] for n in cands for s, e in cands[n]]
-    vecs = encode(claims + cand_texts) if claims else np.zeros((0, 1), np.float32)
-    claim_vecs, cand_vecs = vecs[: len(claims)], vecs[len(claims) :]
-    offset, pos = {}, 0
-    for n in cands:
-        offset[n] = pos
-        pos += len(cands[n])
-
-    def best(n: int, vec: np.ndarray, words: set[str] | None = None) -> tuple[float, int]:
-        """(similarity, index) of passage n's sentence closest to `vec`; for a phrase, the
-        sentence that holds most of its `words`, then most of the question's, then the closest."""
-        sims = cand_vecs[offset[n] : offset[n] + len(cands[n])] @ vec
-        order = sims
-        if words:
-            text = hits[n].article.text
-            held = [len(words & {norm(t) for t in TOKEN.findall(text[s:e])}) for s, e in cands[n]]
-            on = [min(about(asked, text[s:e]), 3) for s, e in cands[n]]
-            order = np.asarray(held, dtype=np.float32) * 10 + np.asarray(on, np.float32) + sims
-        j = int(np.argmax(order))
-        return float(sims[j]), j
-
+    cands, claim_vecs = _candidates(hits, wanted, claims, encode, stems(question))
     # sentences without a citation: cite the passage that backs them, if one does
-    added: set[int] = set()  # sentence indices
-    for i, (nums, claim) in enumerate(zip(cited, claims, strict=True)):
-        if not nums and attribute:
-            words = phrases[i]
-            stated = facts(claim) | (words or set())
-            fits = [
-                (best(n, claim_vecs[i])[0], n)
-                for n in cands
-                if not unbacked(stated, known(hits[n]))
-            ]
-            if fits and (words is not None or max(fits)[0] >= threshold):
-                cited[i] = (max(fits)[1],)
-                added.add(i)
-    out: list[str] = []
-    pos = shift = 0
-    for i, (s, e) in enumerate(spans):
-        start = s + shift
-        if i in added:
-            out += [text[pos:e], f" [{cited[i][0]}]"]
-            pos = e
-            shift += len(out[-1])
-        spans[i] = (start, e + shift)
-    out.append(text[pos:])
-    text = "".join(out)
-
-    citations: list[Citation] = []
-    verdicts: list[Sentence] = []
-    for i, ((s, e), claim, nums, vec) in enumerate(
-        zip(spans, claims, cited, claim_vecs, strict=True)
-    ):
-        if not nums:
-            verdicts.append(Sentence(s, e, (), False, 0.0))
-            continue
-        words = phrases[i]
-        stated = facts(claim) | (words or set())
-        allowed: set[str] = set()
-        for n in nums:
-            allowed |= known(hits[n])
-        missing = tuple(sorted(unbacked(stated, allowed)))
-        closest = {n: best(n, vec, words) for n in nums}  # passage -> (similarity, candidate)
-        top = max(sim for sim, _ in closest.values())
-        said = [hits[n].article.text[slice(*cands[n][j])] for n, (_, j) in closest.items()]
-        answers = words is None or not question or _answers(question, claim, asked, said)
-        ok = not missing and answers and (words is not None or top >= threshold)
-        verdicts.append(Sentence(s, e, nums, ok, top, missing, i in added, answers))
-        for n in nums:
-            sim, j = closest[n]
-            own = bool(stated & known(hits[n]))
-            cs, ce = cands[n][j]
-            citations.append(
-                Citation(
-                    n=n,
-                    hit=hits[n],
-                    sentence_start=cs,
-                    sentence_end=ce,
-                    supported=ok and (sim >= threshold or own or words is not None),
-                )
-            )
+    added = _attribute(cited, claims, phrases, claim_vecs, cands, threshold) if attribute else set()
+    text = _insert(text, spans, cited, added)
+    citations, verdicts = _verdicts(
+        spans, claims, cited, phrases, claim_vecs, cands, added, threshold, question
+    )
     return Checked(text, tuple(citations), tuple(verdicts), dropped)
