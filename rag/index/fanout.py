@@ -9,6 +9,7 @@ with idf and the mean chunk length over all of them, so a chunk scores as in one
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -86,7 +87,22 @@ class Threads:
         return [_Local(g, self.pool) for g in groups]
 
 
-_threads: list[Threads] = []  # the default host, made on first use
+class _Default:
+    """The host of shards nobody placed elsewhere: one `Threads` for the process, made on
+    first use under a lock (two first searches at once make one pool, not two)."""
+
+    def __init__(self) -> None:
+        self._host: Threads | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Threads:
+        with self._lock:
+            if self._host is None:
+                self._host = Threads()
+            return self._host
+
+
+_DEFAULT = _Default()
 
 
 def load(gen: Path, m: Manifest, host: Host | None = None) -> ShardSet:
@@ -100,9 +116,7 @@ def load(gen: Path, m: Manifest, host: Host | None = None) -> ShardSet:
         raise IndexCorruptError(f"{gen}: the manifest lists no shards; {REBUILD}")
     ids = {key: chunk_ids(gen / FOLDER / key, m.chunks) for key in sorted(m.shard_sets)}
     if host is None:
-        if not _threads:
-            _threads.append(Threads())
-        host = _threads[0]
+        host = _DEFAULT.get()
     sizes = {key: len(x) for key, x in ids.items()}
     shards = ShardSet(host.open(gen, sizes, m.chunks, m.dim), ids, m.chunks, m.dim)
     shards.kind = m.index_type  # the shards' vector index kinds, e.g. "flat" or "flat+ivf"
