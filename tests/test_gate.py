@@ -169,7 +169,7 @@ def test_features_gathered_saved_and_fitted(fake_pipeline, tmp_path: Path) -> No
 def test_a_generated_answer_with_nothing_backed_on_weak_evidence_is_refused() -> None:
     from dataclasses import replace
 
-    from rag.reader import doubted
+    from rag.ask import doubted
     from rag.types import Citation
 
     hit = _hit(FERRY)

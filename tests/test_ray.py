@@ -261,8 +261,7 @@ def test_shard_search_on_ray_actors_equals_the_threads(cluster: Any, tmp_path: P
     source = write_jsonl(tmp_path / "news.jsonl", records())
     local = pipeline(tmp_path / "index")
     local.build([source])
-    remote = pipeline(tmp_path / "index")
-    remote.reader.host = RayHost("auto", actors=2)
+    remote = pipeline(tmp_path / "index", shard_host=RayHost("auto", actors=2))
     handles = remote.load().retriever.vectors.handles  # type: ignore[attr-defined]
     assert len(handles) == 2 and all(isinstance(h, _Remote) for h in handles)
     assert sorted(k for h in handles for k in h.keys) == [*MONTHS, "undated"]
@@ -270,8 +269,7 @@ def test_shard_search_on_ray_actors_equals_the_threads(cluster: Any, tmp_path: P
         for q in ASKED:
             assert_same_hits(ranked(remote, q, k=8, **filters), ranked(local, q, k=8, **filters))
     damage(index.current(tmp_path / "index") / "shards" / "2024-03" / "keywords" / "tf.npy", 12)
-    again = pipeline(tmp_path / "index")
-    again.reader.host = RayHost("auto", actors=2)
+    again = pipeline(tmp_path / "index", shard_host=RayHost("auto", actors=2))
     with pytest.raises(IndexCorruptError) as e:
         again.search(ASKED[0])
     assert "\n" not in str(e.value) and "2024-03" in str(e.value)

@@ -18,6 +18,7 @@ from rag.cli.main import main
 from rag.errors import IndexCorruptError
 from rag.index import vectors as index
 from rag.index.bm25 import K1, B, KeywordIndex, TermCounts, idf, tokenize
+from rag.index.fanout import Host
 from rag.index.shards import Group
 from rag.types import BuildReport
 from tests.conftest import FakeEmbedder
@@ -63,7 +64,7 @@ def write(path: Path, recs: list[dict[str, Any]]) -> Path:
     return path
 
 
-def pipeline(index_dir: Path, shards: str = "month") -> Pipeline:
+def pipeline(index_dir: Path, shards: str = "month", shard_host: Host | None = None) -> Pipeline:
     s = Settings.load(
         env={},
         index_dir=index_dir,
@@ -74,7 +75,7 @@ def pipeline(index_dir: Path, shards: str = "month") -> Pipeline:
         near_duplicate=0,
         shards=shards,
     )
-    return Pipeline(s, FakeEmbedder())
+    return Pipeline(s, FakeEmbedder(), shard_host=shard_host)
 
 
 @pytest.fixture(scope="module")

@@ -127,13 +127,13 @@ def test_build_stores_stories_checksummed_and_updates_keep_them(tmp_path: Path) 
 
 def test_story_timeline_and_refs(tmp_path: Path) -> None:
     p = build(tmp_path, STORY)
-    s = p.reader.story("fire-2")
+    s = p.story("fire-2")
     assert [e.doc_id for e in s.entries] == ["fire-1", "fire-2"]  # oldest first
     assert (s.outlets, s.first, s.latest) == (2, date(2024, 6, 10), date(2024, 6, 11))
     assert s.entries[0].sentence.startswith("A fire destroyed a warehouse")
-    assert p.reader.story(s.id).id == s.id
+    assert p.story(s.id).id == s.id
     with pytest.raises(InputError, match="no story or article 'nope'"):
-        p.reader.story("nope")
+        p.story("nope")
     a = p.ask("What happened at the Kelby harbour warehouse?")
     refs = {r.doc_id: r for r in a.stories}
     assert refs["fire-1"] == StoryRef("fire-1", s.id, 2, 2)
@@ -143,11 +143,11 @@ def test_an_index_without_stories_loads_and_says_so(tmp_path: Path) -> None:
     p = build(tmp_path, STORY)
     gen = index.current(p.settings.index_dir)
     (gen / FILE).unlink()  # as an index built before stories
-    rag.index.stories._CACHE.clear()
-    p.reader.reload()
+    p.live.stories.clear()
+    p.live.reload()
     assert p.ask("What happened at the Kelby harbour warehouse?").stories == ()
     with pytest.raises(InputError, match="no stories; run `rag index build`"):
-        p.reader.story("fire-1")
+        p.story("fire-1")
 
 
 def test_cli_story_text_and_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

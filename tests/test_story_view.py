@@ -71,7 +71,7 @@ def test_with_script_runs_both() -> None:
 
 def test_show_story_handler(tmp_path: Path) -> None:
     p = build(tmp_path, STORY)
-    sid = p.reader.story("fire-1").id
+    sid = p.story("fire-1").id
     html = show_story(p, f"{sid}:0:123")
     assert "Fire at Kelby harbour warehouse" in html and 'data-turn="0"' in html
     assert "no story or article" in show_story(p, "nope:0:1")

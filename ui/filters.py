@@ -38,7 +38,7 @@ ANSWER_CHOICES = [
 COPIED = "answers copied from the articles"
 UNREACHABLE = "The writing model could not be reached, so this answer is copied from the articles."
 NOT_BACKED = "The writing model's answer was not backed by the articles, so it is not shown."
-_FALLBACK = "showing the extractive answer instead"  # rag/reader.py's note when the LLM failed
+_FALLBACK = "showing the extractive answer instead"  # rag/ask.py's note when the LLM failed
 _NOT_SHOWN = "the model's answer was not backed by the passages"
 
 

@@ -93,7 +93,7 @@ def show_story(pipeline: Pipeline, value: str) -> str:
     turn_text = rest.split(":")[0]
     turn = int(turn_text) if turn_text.isdigit() else None
     try:
-        return story_html(pipeline.reader.story(sid), turn)
+        return story_html(pipeline.story(sid), turn)
     except RagError as e:
         return f'<div class="cards empty" data-turn="story">{esc(str(e))}</div>'
 

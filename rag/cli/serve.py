@@ -97,10 +97,14 @@ def serve(
         shard_host = RayHost(ray_address, ray_workers)
     from rag.cli import serving
     from rag.ingest.follow import listed, parse_every
+
     login = serving.check_access(host, auth, allow_anonymous)  # before any indexing
     every = parse_every(refresh) if refresh else None
     p = pipeline(**opts)
-    p.reader.host = shard_host
+    if shard_host is not None:  # the same settings, the shards searched on the Ray actors
+        from rag.pipeline import Pipeline
+
+        p = Pipeline(p.settings, shard_host=shard_host)
     try:
         p.status()
     except IndexMissingError:

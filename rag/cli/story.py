@@ -45,7 +45,7 @@ def story_json(story: Story, newest: bool) -> dict[str, Any]:
 def story_cmd(key: str, oldest: bool, as_json: bool, **opts: Any) -> None:
     """Show the story of KEY (an article's doc_id, or a story id): every article about the
     same event across outlets and days, with its date, outlet, headline and key sentence."""
-    story = pipeline(**opts).reader.story(key)
+    story = pipeline(**opts).story(key)
     if as_json:
         click.echo(json.dumps(story_json(story, not oldest), ensure_ascii=False, indent=1))
         return

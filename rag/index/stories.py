@@ -10,7 +10,8 @@ A new story's id comes from its first article's doc_id.
 
     ids = assign(articles, leads(spans, vectors), groups, previous(index_dir))
     write(partial_generation, articles, ids)       # stories.json, checksummed with the rest
-    timeline(generation, store, "s0b1c2d3e4f")     # Story: its articles, oldest first
+    held = Cache().get(generation, store)          # its stories in memory
+    timeline(held, store, "s0b1c2d3e4f")           # Story: its articles, oldest first
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -227,7 +229,7 @@ def read(gen: Path | None) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class _Index:
+class Held:
     """One generation's stories in memory."""
 
     story: dict[str, str]  # doc_id -> story id
@@ -235,36 +237,53 @@ class _Index:
     outlets: dict[str, int]  # story id -> distinct outlets
 
 
-_CACHE: dict[str, _Index] = {}  # generation folder -> its stories (folders never change)
+def _hold(gen: Path, store: Store) -> Held:
+    """Generation `gen`'s stories.json with the rows of their articles in `store`."""
+    story = read(gen)
+    members: dict[str, list[int]] = {}
+    for doc_id, s in story.items():
+        row = store.row_of.get(doc_id)
+        if row is not None:
+            members.setdefault(s, []).append(row)
+    outlets = {
+        s: len({store.article_source[r] for r in rows if store.article_source[r]})
+        for s, rows in members.items()
+    }
+    return Held(story, members, outlets)
 
 
-def _index(gen: Path, store: Store) -> _Index:
-    key = str(gen)
-    if key not in _CACHE:
-        story = read(gen)
-        members: dict[str, list[int]] = {}
-        for doc_id, s in story.items():
-            row = store.row_of.get(doc_id)
-            if row is not None:
-                members.setdefault(s, []).append(row)
-        outlets = {
-            s: len({store.article_source[r] for r in rows if store.article_source[r]})
-            for s, rows in members.items()
-        }
-        while len(_CACHE) >= 4:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = _Index(story, members, outlets)
-    return _CACHE[key]
+class Cache:
+    """The stories of the last `keep` generations read, by folder (a folder never changes once
+    written), behind a lock: the threads answering at once share one."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self.keep = keep
+        self._held: dict[str, Held] = {}  # generation folder -> its stories
+        self._lock = threading.Lock()
+
+    def get(self, gen: Path, store: Store) -> Held:
+        """Generation `gen`'s stories (read from its stories.json the first time)."""
+        key = str(gen)
+        with self._lock:
+            if key not in self._held:
+                while len(self._held) >= self.keep:
+                    self._held.pop(next(iter(self._held)))
+                self._held[key] = _hold(gen, store)
+            return self._held[key]
+
+    def clear(self) -> None:
+        """Forget every generation's stories (they are read again when next asked for)."""
+        with self._lock:
+            self._held.clear()
 
 
-def refs(gen: Path, store: Store, doc_ids: Sequence[str]) -> tuple[StoryRef, ...]:
+def refs(held: Held, doc_ids: Sequence[str]) -> tuple[StoryRef, ...]:
     """The stories of `doc_ids` (each once; none for an index built without stories)."""
-    ix = _index(gen, store)
     out = []
     for d in dict.fromkeys(doc_ids):
-        s = ix.story.get(d)
+        s = held.story.get(d)
         if s:
-            out.append(StoryRef(d, s, len(ix.members.get(s, ())), ix.outlets.get(s, 0)))
+            out.append(StoryRef(d, s, len(held.members.get(s, ())), held.outlets.get(s, 0)))
     return tuple(out)
 
 
@@ -279,15 +298,15 @@ def key_sentence(a: Article) -> str:
     return " ".join(a.text.split())[:200]
 
 
-def timeline(gen: Path, store: Store, key: str) -> Story:
-    """The story with id `key`, or the story of the article with doc_id `key`."""
-    ix = _index(gen, store)
-    if not ix.story:
+def timeline(held: Held, store: Store, key: str) -> Story:
+    """The story with id `key`, or the story of the article with doc_id `key` (`held`: the
+    stories of the generation `store` belongs to)."""
+    if not held.story:
         raise InputError("this index has no stories; run `rag index build` to add them")
-    sid = key if key in ix.members else ix.story.get(key, "")
+    sid = key if key in held.members else held.story.get(key, "")
     if not sid:
         raise InputError(f"no story or article {key!r}; see `rag index list` for article ids")
-    arts = store.rows(ix.members[sid])
+    arts = store.rows(held.members[sid])
     arts.sort(key=lambda a: (a.published is None, a.published or date.min, a.doc_id))
     entries = tuple(
         Entry(a.doc_id, a.published, outlet(a), a.title, a.url, key_sentence(a)) for a in arts

@@ -1,0 +1,317 @@
+"""Ask: a question searched and answered against the live generation (`rag.live.Live`):
+follow-ups made standalone, hybrid retrieval, the gate or the reader model, extractive or
+LLM-written answers with their disagreements and stories; per-request choices in a `Query`,
+LLMs picked among the configured endpoints."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer import disagree
+from rag.answer.extractive import REFUSAL, extractive
+from rag.answer.gate import PACKAGED, Gate
+from rag.answer.generated import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
+from rag.config import Settings
+from rag.embed.embedder import Embedder
+from rag.errors import IndexCorruptError, InputError, LLMError
+from rag.live import Live, Loaded
+from rag.llm.clients import LLM
+from rag.llm.endpoints import Endpoints
+from rag.query import Query
+from rag.read import answer as read_answer
+from rag.read.export import SHIPPED
+from rag.read.model import ReaderModel
+from rag.search import across, when
+from rag.types import Answer, Hit
+
+NO_QUERY = Query()
+DOUBT = 0.5  # a generated answer with no supported claim and a confidence below this: refused
+Read = tuple[read_answer.Reading, Gate]  # the reader model's spans, and its calibration
+
+
+def doubted(answer: Answer, base: Answer, below: float) -> Answer:
+    """A generated answer none of whose claims the passages back, on weak evidence (the gate's
+    confidence under `below`), becomes a refusal showing the closest passages."""
+    weak = base.confidence is not None and base.confidence < below
+    if answer.refused or not weak or any(c.supported for c in answer.citations):
+        return answer
+    return replace(
+        base,
+        text=REFUSAL,
+        refused=True,
+        citations=(),
+        llm=answer.llm,
+        note="the model's answer was not backed by the passages, so it is not shown",
+    )
+
+
+class Answerer:
+    """Answers from the `live` generation; `embedder` is called when first needed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        live: Live,
+        embedder: Callable[[], Embedder],
+        endpoints: Endpoints,
+    ) -> None:
+        self.settings = settings
+        self.live = live
+        self._embedder = embedder
+        self.endpoints = endpoints
+        self._gates: dict[str, Gate] = {}
+        self._readers: dict[str, tuple[ReaderModel, Gate]] = {}  # folder -> model, calibration
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder()
+
+    # --- searching -----------------------------------------------------------------------------
+
+    def _question(self, question: str) -> str:
+        q = " ".join(question.split())
+        if not q:
+            raise InputError("the question is empty: type a question about the articles")
+        if len(q) > self.settings.max_question_chars:
+            raise InputError(
+                f"the question has {len(q)} characters; keep it under "
+                f"{self.settings.max_question_chars}"
+            )
+        return q
+
+    def _embed_query(self, loaded: Loaded, q: str) -> np.ndarray:
+        qvec = self.embedder.encode([q])[0]
+        if qvec.shape[0] != loaded.manifest.dim:
+            raise IndexCorruptError(
+                f"the model gives {qvec.shape[0]}-dim vectors, the index holds "
+                f"{loaded.manifest.dim}-dim ones; run `rag index build` to rebuild"
+            )
+        return qvec
+
+    def _retrieve(self, q: str, qvec: np.ndarray, loaded: Loaded, s: Settings) -> list[Hit]:
+        """Search within the question's time window ("last week", "in June") when it names one
+        that holds matches; otherwise search as asked."""
+        if s.parts == "on":  # naming outlets or dates: searched part by part (rag/search/across.py)
+            parted = across.search(q, qvec, loaded.retriever, s, self.embedder.encode)
+            if parted is not None:
+                return parted
+        if s.time_window == "filter":
+            found = when.window(q, s.as_of or date.today())
+            if found:
+                lo = max(found[0], s.date_from) if s.date_from else found[0]
+                hi = min(found[1], s.date_to) if s.date_to else found[1]
+                hits = loaded.retriever.search(q, qvec, s.with_(date_from=lo, date_to=hi))
+                if hits:
+                    return hits
+        return loaded.retriever.search(q, qvec, s)
+
+    def search(
+        self, text: str, query: Query = NO_QUERY, settings: Settings | None = None
+    ) -> list[Hit]:
+        """Ranked hits for `text`, with the request's choices laid over `settings`."""
+        s = query.apply(settings or self.settings)
+        q = self._question(text)
+        loaded = self.live.load()
+        return self._retrieve(q, self._embed_query(loaded, q), loaded, s)
+
+    # --- the models that decide (loaded once each) ---------------------------------------------
+
+    def gate(self, s: Settings) -> Gate | None:
+        """The answerability model `s.gate` names (loaded once; None when "off")."""
+        if s.gate == "off":
+            return None
+        key = s.gate or str(PACKAGED)
+        with self._lock:
+            if key not in self._gates:
+                self._gates[key] = Gate.load(Path(key))
+            return self._gates[key]
+
+    def reader_model(self, s: Settings) -> tuple[ReaderModel, Gate] | None:
+        """The reader model `s.reader` names and its calibration (None when "off")."""
+        if s.reader == "off":
+            return None
+        key = str(SHIPPED if s.reader == "shipped" else Path(s.reader))
+        with self._lock:
+            if key not in self._readers:
+                folder = Path(key)
+                self._readers[key] = ReaderModel(folder), read_answer.calibration(folder)
+            return self._readers[key]
+
+    # --- extractive answers --------------------------------------------------------------------
+
+    def _read(self, q: str, hits: list[Hit], s: Settings) -> Read | None:
+        """The reader model's spans in the top passages, and its calibration (None when the
+        reader is off)."""
+        model = self.reader_model(s)
+        if model is None:
+            return None
+        return read_answer.reading(q, hits, model[0], s.reader_passages), model[1]
+
+    def _across(self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings) -> Answer | None:
+        """Across outlets or dates, part by part, each part read with its own words
+        (rag/search/across.py); None when parts are off or the question has none."""
+        if s.parts != "on":
+            return None
+        whole = s.with_(parts="off")
+
+        def part(g: list[Hit], text: str) -> Answer:  # a part's answer, from its own words
+            vec = qvec if text == q else self.embedder.encode([text])[0]
+            return self._extractive(text, vec, g, whole, self._read(text, g, whole))
+
+        return across.answer(q, hits, s, self.live.load().store, part)
+
+    def _extractive(
+        self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings, read: Read | None
+    ) -> Answer:
+        """The reader model's answer when it read the passages, else the best sentences,
+        refused below the gate's threshold (or `s.min_score` without a gate)."""
+        if read is not None:
+            reading, calibration = read
+            sure = calibration.probability(reading.x)
+            floor = calibration.threshold(s.refusal_precision)
+            return read_answer.answer(q, hits, reading, sure, floor)
+        gate = self.gate(s)
+        floor = gate.threshold(s.refusal_precision) if gate else s.min_score
+        return extractive(q, qvec, hits, self.embedder.encode, min_score=floor, gate=gate)
+
+    def _finish(self, answer: Answer, loaded: Loaded, s: Settings) -> Answer:
+        """The answer with its disagreements, the date it is as of, and its hits' stories."""
+        refs = self.live.story_refs(loaded, [h.article.doc_id for h in answer.hits])
+        of = {r.doc_id: r.story for r in refs}
+        own = answer.disagreements  # the reader's: different answers from different outlets
+        answer = disagree.attach(answer, s.disagree_passages, of)
+        more = tuple(d for d in answer.disagreements if not read_answer.restates(d, own))
+        answer = replace(answer, disagreements=own + more)
+        cited = [c.hit.article.published for c in answer.citations if c.hit.article.published]
+        as_of = max(cited, default=None)
+        return replace(answer, as_of=None if answer.refused else as_of, stories=refs)
+
+    # --- answering -----------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        query: Query = NO_QUERY,
+        settings: Settings | None = None,
+        history: History = (),
+    ) -> Answer:
+        """The checked answer, all at once (see `ask_stream`)."""
+        base = settings or self.settings
+        if not history and not query.generating(base):  # extractive: no stream to follow
+            s = query.apply(base)
+            q = self._question(question)
+            loaded = self.live.load()
+            qvec = self._embed_query(loaded, q)
+            hits = self._retrieve(q, qvec, loaded, s)
+            answer = self._across(q, qvec, hits, s)
+            if answer is None:
+                answer = self._extractive(q, qvec, hits, s, self._read(q, hits, s))
+            return self._finish(answer, loaded, s)
+        final: Answer | None = None
+        for part in self.ask_stream(question, query, settings, history):
+            if isinstance(part, Answer):
+                final = part
+        if final is None:
+            raise InputError("no answer came back; ask again")
+        return final
+
+    def _standalone(
+        self, q: str, history: History, model: LLM | None, problem: str
+    ) -> tuple[str, LLM | None, str]:
+        """A follow-up rewritten to stand alone (by the model when there is one, else by rule),
+        with the model still to use and the problem to tell (an LLM that failed is dropped)."""
+        if not history or not is_follow_up(q):
+            return q, model, problem
+        standalone = rewrite_rule(q, history)
+        if model is not None:
+            try:
+                standalone = self._question(rewrite_llm(model, q, history))
+            except LLMError as e:
+                return standalone, None, str(e)
+            except InputError:
+                pass
+        return standalone, model, problem
+
+    def ask_stream(
+        self,
+        question: str,
+        query: Query = NO_QUERY,
+        settings: Settings | None = None,
+        history: History = (),
+    ) -> Iterator[str | Answer]:
+        """The answer as it is written: text pieces (str), then the checked `Answer`, last.
+
+        The Answer is authoritative: its text replaces what was streamed (bad citation numbers
+        removed; or, when the LLM fails midway, the extractive answer with a `note` saying
+        why). Without an LLM only the Answer comes. `history`: earlier (question, answer text)
+        turns; a follow-up is rewritten into `Answer.standalone` before retrieval.
+        """
+        base_settings = settings or self.settings
+        s = query.apply(base_settings)
+        q = self._question(question)
+        model: LLM | None = None
+        problem = ""
+        if query.generating(base_settings):
+            try:
+                model = self.endpoints.get(query.endpoint)
+            except LLMError as e:
+                problem = str(e)
+        standalone, model, problem = self._standalone(q, history, model, problem)
+        loaded = self.live.load()
+        qvec = self._embed_query(loaded, standalone)
+        hits = self._retrieve(standalone, qvec, loaded, s)
+        read = self._read(standalone, hits, s)
+        base = self._across(standalone, qvec, hits, s)
+        if base is None:
+            base = self._extractive(standalone, qvec, hits, s, read)
+        base = replace(base, question=q, standalone=standalone)
+        if read is not None:  # the model sees the windows the reader found, not whole chunks
+            hits = read_answer.narrowed(hits[: s.llm_passages], read[0])
+        raw, base = base, self._finish(base, loaded, s)
+        fallback = f"{problem}; showing the extractive answer instead" if problem else ""
+        if model is None or base.refused:  # nothing close enough: no need to ask the model
+            yield replace(base, note=fallback)
+            return
+        yield from self._generate(model, hits, loaded, s, raw, base)
+
+    def _generate(
+        self, model: LLM, hits: list[Hit], loaded: Loaded, s: Settings, raw: Answer, base: Answer
+    ) -> Iterator[str | Answer]:
+        """The LLM's answer as it is written, then checked against the passages (`base`: the
+        extractive answer it falls back to; `raw`: that answer before `_finish`)."""
+        q, standalone = raw.question, raw.standalone
+        text: list[str] = []
+        today = s.as_of or date.today()
+        asked = across.ask(standalone, hits, s, loaded.store, today) if s.parts == "on" else None
+        messages, n = asked or (prompt(standalone, hits[: s.llm_passages], today), s.llm_passages)
+        try:
+            for delta in model.stream(
+                messages,
+                max_tokens=s.llm_max_tokens,
+                temperature=0.0,
+            ):
+                text.append(delta)
+                yield delta
+        except LLMError as e:
+            yield replace(base, note=f"{e}; showing the extractive answer instead")
+            return
+        answer = to_answer(
+            q,
+            "".join(text),
+            hits,
+            self.embedder.encode,
+            threshold=s.min_support,
+            passages=n,
+            llm=model.name,
+        )
+        parts = across.cited(answer, base.parts)  # each part's article as this answer cites it
+        answer = replace(answer, standalone=standalone, confidence=base.confidence, parts=parts)
+        answer = disagree.check_sides(answer)
+        yield self._finish(doubted(answer, raw, DOUBT if self.gate(s) else 0.0), loaded, s)
