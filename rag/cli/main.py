@@ -46,14 +46,14 @@ def index_group() -> None:
 
 
 def on_ray(p: Pipeline, address: str | None, workers: int | None) -> Pipeline:
-    """`p`, its builds embedded on the Ray cluster at `address` when one is given."""
-    if address:
-        from rag.build import Indexer
-        from rag.embed.cluster import RayEncoder
+    """`p`; when `address` is given, a pipeline over its settings whose builds are embedded on
+    the Ray cluster there."""
+    if not address:
+        return p
+    from rag.embed.cluster import RayEncoder
+    from rag.pipeline import Pipeline
 
-        encoder = RayEncoder(p.settings, address, workers=workers)
-        p.indexer = Indexer(p.settings, lambda: p.embedder, encoder)
-    return p
+    return Pipeline(p.settings, encoder=RayEncoder(p.settings, address, workers=workers))
 
 
 @index_group.command("build")
