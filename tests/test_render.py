@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from rag.types import Answer, Article, Chunk, Citation, Hit, Manifest
-from ui.transcript import export_markdown
 from ui.index_view import articles_html, human_size, status_html
 from ui.render import (
     answer_markdown,
@@ -21,6 +20,7 @@ from ui.render import (
     user_message,
 )
 from ui.search_view import search_html
+from ui.transcript import export_markdown
 
 EVIL = '<script>alert(1)</script> <img src=x onerror=alert(1)> said "Bob".'
 

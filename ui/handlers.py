@@ -19,7 +19,6 @@ from rag.query import Query
 from rag.types import Answer, Article, BuildReport, Note
 
 from . import uploads
-from .transcript import export_markdown
 from .filters import filters_html, reader_note
 from .index_view import status_html
 from .overview import example_questions, overview_html
@@ -27,6 +26,7 @@ from .render import EMPTY_CARDS, SEARCHING, cards_html, chat_message, esc, user_
 from .search_view import search_html
 from .session import Turn, append_feedback, feedback_record, turn_at
 from .sources_view import Schedule, sources_html
+from .transcript import export_markdown
 
 THINKING = "_Searching the articles…_"
 EXPORT_DIR = Path(tempfile.gettempdir()) / "rag-news-exports"
