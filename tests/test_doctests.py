@@ -28,6 +28,8 @@ MODULES = [
     "rag.ingest.records",
     "rag.search.retrieve",
     "rag.cli.serving",
+    "rag.addresses",
+    "rag.index.kinds",
     "rag.index.shards",
     "rag.ingest.sources",
     "rag.search.when",

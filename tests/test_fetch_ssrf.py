@@ -6,6 +6,7 @@ a host name that cannot be encoded, and a page whose extraction crashes. Real HT
 from __future__ import annotations
 
 import doctest
+import ipaddress
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from rag import Pipeline, Settings
+from rag import Pipeline, Settings, addresses
 from rag.errors import FetchError
 from rag.ingest import fetch, follow, reach
 from rag.types import Skipped
@@ -116,7 +117,7 @@ def test_a_typed_loopback_source_is_allowed_for_its_host_only(site: Site) -> Non
 
 def test_addresses_kinds() -> None:
     kinds = {
-        a: reach.private_kind(reach.ipaddress.ip_address(a))
+        a: addresses.private_kind(ipaddress.ip_address(a))
         for a in ("0.0.0.0", "127.0.0.2", "10.0.0.1", "172.16.5.4", "192.168.1.1")
         + ("169.254.169.254", "224.0.0.251", "240.0.0.1", "100.64.0.1", "::1", "fe80::1")
         + ("::ffff:127.0.0.1", "fd00::1", "93.184.216.34", "2606:4700::1111")

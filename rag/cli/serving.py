@@ -3,13 +3,12 @@ whether visitors may change it), kept apart from the Gradio app that serves."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from rag.addresses import parse, private_kind, resolve
 from rag.errors import InputError
 
 
@@ -44,20 +43,14 @@ def addresses(host: str) -> set[str] | None:
     if not name:
         return None  # "" would listen on every address
     try:
-        return {str(ipaddress.ip_address(name.split("%", 1)[0]))}
+        return {str(parse(name))}
     except ValueError:
         pass
     try:
-        infos = socket.getaddrinfo(name, None)
+        found = resolve(name)
     except (OSError, UnicodeError):  # gaierror: no such name; UnicodeError: a bad IDNA label
         return None
-    return {str(info[4][0]).split("%", 1)[0] for info in infos} or None
-
-
-def _is_loopback(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1
-    return (mapped or ip).is_loopback
+    return {a.split("%", 1)[0] for a in found} or None
 
 
 def loopback(host: str) -> bool:
@@ -69,7 +62,7 @@ def loopback(host: str) -> bool:
     (True, True, False, False)
     """
     found = addresses(host)
-    return bool(found) and all(_is_loopback(a) for a in found or ())
+    return bool(found) and all(private_kind(parse(a)) == "loopback" for a in found or ())
 
 
 def check_access(

@@ -18,32 +18,16 @@ A refused connection raises `Refused` (not an httpx error: it is not retried).
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+from rag.addresses import parse, private_kind, resolve
 
 
 class Refused(Exception):
     """A connection not made; `args[0]` says why, in a line."""
-
-
-def private_kind(ip: IP) -> str:
-    """What kind of non-public address `ip` is ("" for a public one).
-
-    >>> [private_kind(ipaddress.ip_address(a)) for a in ("169.254.169.254", "::1", "8.8.8.8")]
-    ['link-local', 'loopback', '']
-    """
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return private_kind(ip.ipv4_mapped)
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
-        if getattr(ip, f"is_{kind}"):
-            return kind.replace("_", "-")
-    return "" if ip.is_global else "non-public"
 
 
 def host_of(url: str) -> str:
@@ -71,18 +55,17 @@ class Reach:
         """The addresses to connect to for `host`, each checked; Refused if there are none."""
         name = host.strip("[]").rstrip(".").lower()
         try:
-            infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+            found = resolve(name, port)
         except UnicodeError:
             raise Refused(
                 f"{host!r} is not a valid host name (a part over 63 characters?)"
             ) from None
         except OSError as e:
             raise Refused(f"{host} cannot be found ({e.strerror or e})") from None
-        found = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if self.allow_all or name in self.allowed:
             return found
         for address in found:
-            kind = private_kind(ipaddress.ip_address(address.split("%")[0]))
+            kind = private_kind(parse(address))
             if kind:
                 shown = host if host == address else f"{host} ({address})"
                 raise Refused(
