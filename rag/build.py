@@ -265,20 +265,34 @@ class Indexer:
             backend_reason=backend[1] if backend else reuse.backend[1],
         )
         gen = index.commit(partial, manifest, cut.digests)  # linked files: hashes known
-        return BuildReport(
-            read=plan.read,
-            skipped=tuple(plan.skipped),
-            duplicates=plan.duplicates,
-            articles=len(articles),
-            chunks=n_chunks,
-            embedded=embedded,
-            reused=n_chunks - embedded,
-            seconds=time.perf_counter() - plan.started,
-            generation=gen.name,
-            added=sum(d not in old_hashes for d in hashes),
-            changed=sum(d in old_hashes and old_hashes[d] != h for d, h in hashes.items()),
-            removed=sum(d not in hashes for d in old_hashes),
-            unchanged=sum(old_hashes.get(d) == h for d, h in hashes.items()),
-            shards_written=cut.written,
-            shards_reused=cut.reused,
-        )
+        return _report(plan, n_chunks, embedded, gen.name, old_hashes, hashes, cut)
+
+
+def _report(
+    plan: Plan,
+    n_chunks: int,
+    embedded: int,
+    generation: str,
+    old_hashes: dict[str, str],
+    hashes: dict[str, str],
+    cut: shards.Written,
+) -> BuildReport:
+    """What a write did: read, embedded and reused, and the articles added, changed, removed and
+    unchanged against the live generation's `old_hashes` (doc_id -> content hash)."""
+    return BuildReport(
+        read=plan.read,
+        skipped=tuple(plan.skipped),
+        duplicates=plan.duplicates,
+        articles=len(plan.articles),
+        chunks=n_chunks,
+        embedded=embedded,
+        reused=n_chunks - embedded,
+        seconds=time.perf_counter() - plan.started,
+        generation=generation,
+        added=sum(d not in old_hashes for d in hashes),
+        changed=sum(d in old_hashes and old_hashes[d] != h for d, h in hashes.items()),
+        removed=sum(d not in hashes for d in old_hashes),
+        unchanged=sum(old_hashes.get(d) == h for d, h in hashes.items()),
+        shards_written=cut.written,
+        shards_reused=cut.reused,
+    )
