@@ -286,7 +286,7 @@ def test_vector_header_damage_is_caught_at_load(tmp_path: Path, kind: str) -> No
 
 
 def test_ivf_list_id_out_of_range_is_caught_at_load(tmp_path: Path) -> None:
-    import faiss  # the test reaches inside to damage the lists; rag.index.vectors is the only user
+    import faiss  # reaches inside to damage the lists (rag uses faiss in index/vectors, faissfile)
 
     vi = VectorIndex.build(unit_rows(400, 16, 2), "ivf")
     ivf = faiss.extract_index_ivf(vi.index)
