@@ -10,7 +10,7 @@ from pathlib import Path
 import ui.story
 from rag.index.stories import Entry, Story
 from rag.types import Answer, Article, Chunk, Disagreement, Hit, Side, StoryRef
-from tests.test_stories import STORY, build
+from tests.index.test_stories import STORY, build
 from ui.render import cards_html, chat_message
 from ui.story import show_story, story_html, story_link, with_script
 

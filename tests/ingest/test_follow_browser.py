@@ -11,9 +11,9 @@ import pytest
 
 from rag.ingest import follow
 from tests.conftest import serve_app
+from tests.ingest.test_follow import make, wait_for
 from tests.localweb import Site, publish, story
-from tests.test_browser import open_page, shot
-from tests.test_follow import make, wait_for
+from tests.ui.test_browser import open_page, shot
 
 pytestmark = pytest.mark.browser
 

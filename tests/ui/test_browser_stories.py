@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from rag import Pipeline, Settings
+from tests.answer.test_disagree import PACT
 from tests.conftest import FakeEmbedder
-from tests.test_browser import DESKTOP, IMG, PHONE, SCRIPT, ask, open_page, serve, shot
-from tests.test_disagree import PACT
+from tests.ui.test_browser import DESKTOP, IMG, PHONE, SCRIPT, ask, open_page, serve, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

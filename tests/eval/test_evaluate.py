@@ -28,7 +28,7 @@ from rag.eval.evaluate import (
 from rag.eval.report import compare, format_table, save
 from rag.types import Answer, Article, Chunk, Citation, Hit
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 
 
 # ---------------------------------------------------------------- answer metrics

@@ -1,4 +1,4 @@
-"""Issue 13 for the index: never a traceback, never a lost index.
+"""A damaged or locked index: never a traceback, never a lost index.
 
 Queries without keywords, damaged files of every kind (CURRENT, manifest, store, vectors,
 BM25 arrays), the lock on a folder that is missing or cannot be written, rollback, and the

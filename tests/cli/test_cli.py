@@ -60,7 +60,7 @@ def test_bad_setting_from_environment_is_one_line(tmp_path: Path) -> None:
 def test_build_ask_search_json(tmp_path: Path) -> None:
     runner = CliRunner()
     ix = str(tmp_path / "ix")
-    seeds = str(Path(__file__).resolve().parents[1] / "seeds")
+    seeds = str(Path(__file__).resolve().parents[2] / "seeds")
     built = runner.invoke(main, ["index", "build", seeds, "--index", ix, "--quiet"])
     assert built.exit_code == 0, built.output
     assert "indexed 1 articles" in built.output
@@ -98,7 +98,7 @@ def test_build_ask_search_json(tmp_path: Path) -> None:
 def test_eval_builds_from_corpus_scores_and_writes_a_report(tmp_path: Path) -> None:
     runner = CliRunner()
     ix = str(tmp_path / "ix")
-    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(
         json.dumps(

@@ -280,7 +280,7 @@ def test_eval_reports_figures_per_question_type(
 def test_with_an_llm_the_prompt_lists_each_outlet_and_date_and_asks_short_answer_first(
     towns: Pipeline,
 ) -> None:
-    from tests.test_llm import FakeLLM
+    from tests.llm.test_llm import FakeLLM
 
     question = (
         "Did The Daily Lantern report the pier reopening before Harbour Post reported the "

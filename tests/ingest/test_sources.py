@@ -16,8 +16,8 @@ from rag.ingest import records, sources
 from rag.ingest.sources import content_hash, parse_date, read
 from rag.types import Article, Skipped
 
-MAIN = Path(__file__).resolve().parents[1]
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+MAIN = Path(__file__).resolve().parents[2]
+EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 SEED = MAIN / "seeds" / "000_55bc94bc3d2eb8b0.txt"
 
 STORY = (

@@ -31,7 +31,7 @@ from rag.cli.common import answer_json
 from rag.cli.main import main
 from rag.types import Answer, Article, Chunk, Citation, Disagreement, Hit, Side
 from tests.conftest import FakeEmbedder
-from tests.test_llm import FakeLLM
+from tests.llm.test_llm import FakeLLM
 
 D1, D2, D3 = date(2024, 8, 1), date(2024, 8, 2), date(2024, 8, 3)
 

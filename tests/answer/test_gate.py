@@ -150,7 +150,7 @@ def test_below_the_threshold_is_a_refusal_with_passages_and_confidence() -> None
 
 def test_features_gathered_saved_and_fitted(fake_pipeline, tmp_path: Path) -> None:
     from rag.answer.calibrate import Features, fit_files, gather_features
-    from rag.eval.evaluate import Question
+    from rag.eval.dataset import Question
 
     qs = [
         Question("a", "How long do cats sleep?", ("x",), ("sixteen hours",)),

@@ -141,7 +141,7 @@ def test_chat_streams_a_generated_answer_in_the_browser(
     """The chat in Chromium over the real server: the answer grows on screen (a cursor shows
     while it is written), then comes back checked with its cards; a follow-up shows the
     question it searched for."""
-    from tests.test_browser import ask, open_page, serve, shot
+    from tests.ui.test_browser import ask, open_page, serve, shot
 
     s = Settings.load(env={}, index_dir=seed_index, llm_url=server, llm_key=KEY, answer_mode="llm")
     app, url = serve(Pipeline(s, real_embedder))

@@ -1,4 +1,4 @@
-"""Issue 13 for sources: memory and size limits, and the smaller reading problems.
+"""Sources at their limits: memory and size limits, and the smaller reading problems.
 
 Gzip bombs and over-long JSONL lines (bounded memory), JSONL files over the size limit, very
 long articles cut at `max_article_chars` with a note, future dates kept with a note, symlink

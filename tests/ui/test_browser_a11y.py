@@ -17,7 +17,7 @@ import pytest
 
 from rag import Pipeline, Settings
 from tests.conftest import FakeEmbedder, write_articles
-from tests.test_browser import open_page, serve, shot
+from tests.ui.test_browser import open_page, serve, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -104,7 +104,7 @@ def _open(browser: Any, url: str, viewport: dict[str, int], scheme: str) -> Any:
 
 
 def _answer(page: Any, question: str = QUESTION) -> Any:
-    from tests.test_browser import ask
+    from tests.ui.test_browser import ask
 
     answer = ask(page, question)
     page.wait_for_timeout(300)  # the message settles (Gradio fades it in)

@@ -246,7 +246,7 @@ def test_serve_on_ray_without_ray_fails_in_one_line(
 def test_shard_search_on_ray_actors_equals_the_threads(cluster: Any, tmp_path: Path) -> None:
     """`rag serve --ray`: the shards of a monthly index on two actors, as searched locally."""
     from rag.index.cluster import RayHost, _Remote
-    from tests.test_shards import (
+    from tests.index.test_shards import (
         FILTERS,
         MONTHS,
         assert_same_hits,
@@ -255,8 +255,8 @@ def test_shard_search_on_ray_actors_equals_the_threads(cluster: Any, tmp_path: P
         ranked,
         records,
     )
-    from tests.test_shards import QUERIES as ASKED
-    from tests.test_shards import write as write_jsonl
+    from tests.index.test_shards import QUERIES as ASKED
+    from tests.index.test_shards import write as write_jsonl
 
     source = write_jsonl(tmp_path / "news.jsonl", records())
     local = pipeline(tmp_path / "index")

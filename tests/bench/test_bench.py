@@ -20,7 +20,7 @@ from rag import Pipeline, Settings
 from rag.ingest import chunk, sources
 from tests.conftest import EVAL, FakeEmbedder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", ["rag.index.vectors", "bench.common"])
