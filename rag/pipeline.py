@@ -13,15 +13,17 @@ from typing import Any
 
 from rag.answer.generated import History
 from rag.ask import Answerer
-from rag.build import EncodeMany, Indexer, OnSkip, Progress
+from rag.build import Indexer
 from rag.config import Settings
 from rag.embed import tune
+from rag.embed.corpus import EncodeMany, Progress
 from rag.embed.embedder import Embedder, Reranker
 from rag.embed.embedder import load as load_embedder
 from rag.errors import RagError
 from rag.index import vectors as index
 from rag.index.fanout import Host
 from rag.index.stories import Story
+from rag.ingest.gather import OnSkip
 from rag.live import Live, Loaded
 from rag.llm.clients import LLM
 from rag.llm.endpoints import Endpoints

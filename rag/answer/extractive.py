@@ -1,4 +1,4 @@
-"""Answer: hits to a short extractive answer, answer first, whose sentences cite their
+"""Extractive: hits to a short extractive answer, answer first, whose sentences cite their
 passages as [n]; or a refusal when the answerability gate (rag/answer/gate.py) says the passages
 don't answer.
 

@@ -1,4 +1,4 @@
-"""Generate: hits to a prompt, an LLM's text to a checked `Answer`; follow-ups made standalone.
+"""Generated: hits to a prompt, an LLM's text to a checked `Answer`; follow-ups made standalone.
 
 messages = prompt(question, hits)                  # numbered passages, quoted as data
 text = llm.complete(messages, max_tokens=160)      # "7 to 2 [1]. The vote was 7 to 2 [1]."

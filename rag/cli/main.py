@@ -1,4 +1,4 @@
-"""CLI: the `rag` command; turns RagError into a one-line message and exit code 1."""
+"""Main: the `rag` command; turns RagError into a one-line message and exit code 1."""
 
 from __future__ import annotations
 

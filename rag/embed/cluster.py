@@ -1,4 +1,4 @@
-"""Distributed: a build's chunks embedded on a Ray cluster (Ray Data, one embedder per actor).
+"""Cluster: a build's chunks embedded on a Ray cluster (Ray Data, one embedder per actor).
 
 `rag index build|update PATHS --ray [auto|local|ADDRESS]` (or RAG_RAY_ADDRESS) gives the chunk
 texts a build must embed to `RayEncoder`; the rest is the local build (rag/build.py): the same

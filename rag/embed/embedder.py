@@ -1,4 +1,4 @@
-"""Embed: texts to normalised vectors with one sentence-transformers model (PyTorch or ONNX).
+"""Embedder: texts to normalised vectors with one sentence-transformers model (PyTorch or ONNX).
 
 Backends (`Settings.backend`):
 

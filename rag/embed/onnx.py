@@ -1,4 +1,4 @@
-"""Export: a sentence-transformers model to one ONNX file (float32 or int8), once, and its check.
+"""ONNX: a sentence-transformers model to one ONNX file (float32 or int8), once, and its check.
 
 Setup code, kept apart from the embedders that run the file (rag/embed/embedder.py). Light to
 import: torch, sentence_transformers and the quantiser are imported only while an export is made.

@@ -1,4 +1,4 @@
-"""Keyword: a BM25 index over chunk texts (bm25s), built once at index time and saved with it;
+"""BM25: a BM25 index over chunk texts (bm25s), built once at index time and saved with it;
 for sharded indexes, term counts per shard scored from every shard's statistics (`TermCounts`)."""
 
 from __future__ import annotations

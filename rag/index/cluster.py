@@ -1,4 +1,4 @@
-"""Distributed serving: a sharded generation's shards searched on Ray actors (`rag serve --ray`).
+"""Cluster: a sharded generation's shards searched on Ray actors (`rag serve --ray`).
 
 One actor per group of shards, each a `rag.index.shards.Group` (the code the local threads run),
 groups balanced by chunk count; each actor loads its shards itself from the generation folder,

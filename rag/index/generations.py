@@ -1,4 +1,4 @@
-"""Generation: the index folder on disk and its generations, switched atomically.
+"""Generations: the index folder on disk and its generations, switched atomically.
 
 Layout of an index folder::
 

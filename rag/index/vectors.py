@@ -1,4 +1,4 @@
-"""Index: the FAISS vector index of one generation (faiss is imported here and in faissfile.py).
+"""Vectors: the FAISS vector index of one generation (faiss is imported here and in faissfile.py).
 
 The generations on disk and the manifest are rag/index/generations.py's, the build lock
 rag/index/lock.py's; their names are re-exported here (`index.current`, `index.commit`, ...).

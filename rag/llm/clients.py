@@ -1,4 +1,4 @@
-"""LLM: one `LLM` protocol; an OpenAI-compatible HTTP client and a local GGUF model.
+"""Clients: one `LLM` protocol; an OpenAI-compatible HTTP client and a local GGUF model.
 
 The only module that imports httpx and llama_cpp (both lazily, so `import rag` stays light):
 
