@@ -33,7 +33,7 @@ from bench.common import log, save  # noqa: E402
 from rag import Pipeline, Settings  # noqa: E402
 from rag.embed.embedder import SentenceTransformerEmbedder  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.test_browser import (  # noqa: E402
+from tests.ui.test_browser import (  # noqa: E402
     DESKTOP,
     PHONE,
     QUESTION,
@@ -43,7 +43,7 @@ from tests.test_browser import (  # noqa: E402
     serve,
     time_to_answer,
 )
-from tests.test_browser_a11y import NEWS  # noqa: E402
+from tests.ui.test_browser_a11y import NEWS  # noqa: E402
 
 OUT = ROOT / "bench" / "screenshots"
 
