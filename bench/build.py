@@ -160,7 +160,7 @@ def run(
     shutil.rmtree(index_dir, ignore_errors=True)
     clock = Clock()
     s = Settings.load(env={}, index_dir=index_dir, batch_size=batch_size, backend=backend)
-    inner = embed.load(s.model, batch_size, backend, WORK / "models")
+    inner = embed.load(s.index.model, batch_size, backend, WORK / "models")
     emb = TimedEmbedder(inner, clock)
     p = Pipeline(s, emb)
     chars = sum(len(r["text"]) for r in map(json.loads, gzip.open(corpus, "rt")))
@@ -209,7 +209,7 @@ def run(
     if torch_share > 0:
         from sentence_transformers import SentenceTransformer
 
-        st = SentenceTransformer(models.resolve(s.model), device="cpu")
+        st = SentenceTransformer(models.resolve(s.index.model), device="cpu")
         out["bare_torch"] = bare(
             lambda ts: st.encode(ts, batch_size=batch_size, normalize_embeddings=True),
             texts,
@@ -232,7 +232,7 @@ def main() -> None:
     ap.add_argument("--dev-weeks", action="store_true")
     ap.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ap.add_argument("--backend", default="auto")
-    ap.add_argument("--batch-size", type=int, default=Settings().batch_size)
+    ap.add_argument("--batch-size", type=int, default=Settings().index.batch_size)
     ap.add_argument("--index", type=Path, default=WORK / "news-index")
     ap.add_argument("--bare-share", type=float, default=1.0)
     ap.add_argument("--torch-share", type=float, default=0.0)

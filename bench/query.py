@@ -56,7 +56,7 @@ def _t(fn: Any, *a: Any, cpu: str = "", **kw: Any) -> tuple[Any, float]:
 
 def run(index_dir: Path, backend: str, rounds: int = 1) -> dict[str, Any]:
     s = Settings.load(env={}, index_dir=index_dir, backend=backend)
-    emb = embed.load(s.model, s.batch_size, backend, WORK / "models")
+    emb = embed.load(s.index.model, s.index.batch_size, backend, WORK / "models")
     p = Pipeline(s, emb)
     loaded = p.load()
     r = loaded.retriever
@@ -79,9 +79,9 @@ def run(index_dir: Path, backend: str, rounds: int = 1) -> dict[str, Any]:
             qvec = qvec[0]
             mask, t_filter = _t(r.allowed, settings, cpu="filter")
             allowed = None if mask is None else np.flatnonzero(mask)
-            _, t_dense = _t(r.vectors.search, qvec, settings.pool, allowed, cpu="dense")
+            _, t_dense = _t(r.vectors.search, qvec, settings.retrieval.pool, allowed, cpu="dense")
 
-            def keyword(q: str = q, mask: Any = mask, pool: int = settings.pool) -> Any:
+            def keyword(q: str = q, mask: Any = mask, pool: int = settings.retrieval.pool) -> Any:
                 scores = r.keywords.scores(q)
                 if mask is not None:
                     scores = np.where(mask, scores, 0.0)
@@ -91,7 +91,7 @@ def run(index_dir: Path, backend: str, rounds: int = 1) -> dict[str, Any]:
             _, t_kw = _t(keyword, cpu="keyword")
             hits, t_search = _t(r.search, q, qvec, settings, cpu="retrieve")
             _, t_answer = _t(
-                extractive, q, qvec, hits, emb.encode, min_score=s.min_score, cpu="answer"
+                extractive, q, qvec, hits, emb.encode, min_score=s.answers.min_score, cpu="answer"
             )
             stages["embed"].append(t_embed)
             stages["filter"].append(t_filter)

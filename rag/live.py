@@ -32,8 +32,8 @@ class Loaded:
 
 
 class Live:
-    """The live generation of `settings.index_dir`; `host` is where the shards of an index cut
-    into them are searched (None: threads in this process, rag/index/fanout.py)."""
+    """The live generation of `settings.index.index_dir`; `host` is where the shards of an index
+    cut into them are searched (None: threads in this process, rag/index/fanout.py)."""
 
     def __init__(self, settings: Settings, host: fanout.Host | None = None) -> None:
         self.settings = settings
@@ -49,14 +49,14 @@ class Live:
         A build that switches generations while this loads (and removes the one being read)
         makes it try again with the new one; the previous load keeps serving meanwhile.
         """
-        name = index.generation_id(self.settings.index_dir)
+        name = index.generation_id(self.settings.index.index_dir)
         loaded = self._loaded
         if loaded is not None and loaded.name == name:
             return loaded
         with self._lock:
             attempt = 0
             while True:
-                name = index.generation_id(self.settings.index_dir)
+                name = index.generation_id(self.settings.index.index_dir)
                 if self._loaded is not None and self._loaded.name == name:
                     return self._loaded
                 try:
@@ -64,7 +64,7 @@ class Live:
                     return self._loaded
                 except RagError:
                     attempt += 1
-                    if attempt == 3 or index.generation_id(self.settings.index_dir) == name:
+                    if attempt == 3 or index.generation_id(self.settings.index.index_dir) == name:
                         raise  # not a race with a build: the index really is unusable
 
     def reload(self) -> Loaded:
@@ -74,9 +74,9 @@ class Live:
 
     def _open(self) -> Loaded:
         s = self.settings
-        gen = index.current(s.index_dir)
+        gen = index.current(s.index.index_dir)
         manifest = index.read_manifest(gen)
-        index.check_model(manifest, s.model, s.index_dir)
+        index.check_model(manifest, s.index.model, s.index.index_dir)
         tune.check_digest(manifest)
         st = store.Store(gen / index.STORE)
         vectors: Vectors
@@ -100,8 +100,8 @@ class Live:
     @property
     def reranker(self) -> Reranker | None:
         """The configured cross-encoder, loaded once (None when off)."""
-        if self.settings.reranker and self._reranker is None:
-            self._reranker = CrossEncoderReranker(self.settings.reranker)
+        if self.settings.retrieval.reranker and self._reranker is None:
+            self._reranker = CrossEncoderReranker(self.settings.retrieval.reranker)
         return self._reranker
 
     # --- stories (rag/index/stories.py) --------------------------------------------------------
@@ -127,14 +127,14 @@ class Live:
         """Checksums, then load and cross-check counts; a one-line summary, or an IndexError."""
         from rag.embed.onnx import verify_exports
 
-        gen = index.current(self.settings.index_dir)
+        gen = index.current(self.settings.index.index_dir)
         m = index.verify(gen)
         loaded = self.reload()
         if set(loaded.store.doc_ids) != set(m.hashes):
             raise IndexCorruptError(
                 f"{gen}: store and manifest list different articles; run `rag index build`"
             )
-        models = verify_exports(self.settings.index_dir / "models")
+        models = verify_exports(self.settings.index.index_dir / "models")
         exported = f", {len(models.checked)} exported model files"
         if models.unrecorded:
             exported += f" ({len(models.unrecorded)} older ones without a checksum record)"
@@ -145,6 +145,6 @@ class Live:
 
     def status(self) -> tuple[Path, Manifest, int]:
         """The live generation's folder, manifest and size on disk in bytes."""
-        gen = index.current(self.settings.index_dir)
+        gen = index.current(self.settings.index.index_dir)
         size = sum(p.stat().st_size for p in gen.rglob("*") if p.is_file())
         return gen, index.read_manifest(gen), size

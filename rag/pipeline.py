@@ -65,7 +65,7 @@ class Pipeline:
         encoder: EncodeMany | None = None,
         shard_host: Host | None = None,
     ) -> None:
-        settings = tune.follow(settings, _live_manifest(settings.index_dir))
+        settings = tune.follow(settings, _live_manifest(settings.index.index_dir))
         self.settings = settings
         self._embedder = embedder
         self.endpoints = Endpoints(settings, llm)
@@ -77,7 +77,9 @@ class Pipeline:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             s = self.settings
-            self._embedder = load_embedder(s.model, s.batch_size, s.backend, s.index_dir / "models")
+            self._embedder = load_embedder(
+                s.index.model, s.index.batch_size, s.index.backend, s.index.index_dir / "models"
+            )
         return self._embedder
 
     @property

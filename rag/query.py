@@ -6,7 +6,7 @@ and an LLM endpoint is picked by *name* among the ones the owner configured
 (`rag.llm.endpoints`), never by a URL a visitor types.
 
 >>> from rag.config import Settings
->>> Query(k=3, mode="bm25", outlets=("cnn.com",)).apply(Settings()).k
+>>> Query(k=3, mode="bm25", outlets=("cnn.com",)).apply(Settings()).retrieval.k
 3
 """
 
@@ -59,7 +59,7 @@ class Query:
 
     def generating(self, s: Settings) -> bool:
         """Whether this request's answer is written by an LLM."""
-        return (self.answer_mode or s.answer_mode) == "llm"
+        return (self.answer_mode or s.answers.answer_mode) == "llm"
 
     @classmethod
     def from_panel(cls, values: Mapping[str, Any]) -> Query:

@@ -13,6 +13,7 @@ MODULES = [
     "rag.embed.backend",
     "rag.ingest.chunk",
     "rag.config",
+    "rag.settings_groups",
     "rag.digest",
     "rag.embed.cluster",
     "rag.index.fanout",

@@ -123,11 +123,11 @@ def test_serving_pipeline_picks_up_a_new_generation(
     builder.build([folder])
     assert fake_pipeline.search("owls hunt")[0].article.text.startswith("Owls")
     assert fake_pipeline.load().name != first
-    assert current(fake_pipeline.settings.index_dir).name == fake_pipeline.load().name
+    assert current(fake_pipeline.settings.index.index_dir).name == fake_pipeline.load().name
 
 
 def test_second_build_at_once_fails_clearly(fake_pipeline: Pipeline, corpus: Path) -> None:
-    with locked(fake_pipeline.settings.index_dir):
+    with locked(fake_pipeline.settings.index.index_dir):
         with pytest.raises(IndexLockedError, match="wait"):
             fake_pipeline.build([corpus])
 

@@ -65,9 +65,9 @@ def answer_text(answer: Answer, request: Query) -> str:
 
 
 def tools(pipeline: Pipeline) -> tuple[Callable[..., str], Callable[..., str]]:
-    """The `ask` and `search` functions over `pipeline`, at most `settings.concurrency` of them
-    at once (the chat's limit: they skip the queue, so they keep their own)."""
-    gate = threading.BoundedSemaphore(max(1, pipeline.settings.concurrency))
+    """The `ask` and `search` functions over `pipeline`, at most `settings.serving.concurrency` of
+    them at once (the chat's limit: they skip the queue, so they keep their own)."""
+    gate = threading.BoundedSemaphore(max(1, pipeline.settings.serving.concurrency))
 
     def ask(question: str, outlets: str = "", date_from: str = "", date_to: str = "") -> str:
         """Answer a question from the indexed news articles, citing them: each sentence of the

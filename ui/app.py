@@ -56,7 +56,7 @@ def build_app(
     remove, neither in the page nor in the API. `refresher`: the background refresh of the
     sources (default: one that is off until the Index tab's setting turns it on).
     """
-    idx = Path(pipeline.settings.index_dir)
+    idx = Path(pipeline.settings.index.index_dir)
     refresher = refresher or follow.Refresher(pipeline.update)
     rows = _corpus(pipeline)
 
@@ -108,7 +108,7 @@ def _wire_chat(pipeline: Pipeline, c: layout.ChatTab, turns: gr.State) -> None:
 
     def on_vote(held: list[Turn], evt: gr.LikeData) -> str:
         message = evt.index if isinstance(evt.index, int) else evt.index[0]
-        return record_vote(Path(pipeline.settings.index_dir), held, message, evt.liked)
+        return record_vote(Path(pipeline.settings.index.index_dir), held, message, evt.liked)
 
     c.chat.like(on_vote, turns, c.note, api_visibility="private")
 
@@ -180,7 +180,7 @@ def _wire_index(
 ) -> None:
     """The Index tab, and what follows an index change everywhere (overview, examples,
     outlets): at page load, after a background refresh, after an update or a removal."""
-    idx = Path(pipeline.settings.index_dir)
+    idx = Path(pipeline.settings.index.index_dir)
     quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
 
     def refreshed() -> tuple[Any, ...]:
@@ -219,7 +219,7 @@ def _wire_index(
 def _wire_index_changes(
     pipeline: Pipeline, ix: layout.IndexTab, refreshed: Any, refresh_out: list, refresher: Any
 ) -> None:
-    idx = Path(pipeline.settings.index_dir)
+    idx = Path(pipeline.settings.index.index_dir)
 
     def on_refresh_every(value: str | None) -> str:
         return set_refresh(idx, refresher, value)

@@ -129,11 +129,11 @@ def llm_configured(pipeline: Pipeline) -> bool:
     from rag.llm.install import installed
 
     s = pipeline.settings
-    if s.llm_url or s.llm_path or s.llm_endpoints:
+    if s.llm.url or s.llm.path or s.llm.endpoints:
         return True
     if "default" in getattr(pipeline.endpoints, "_clients", {}):
         return True
     try:
-        return installed(s.llm_dir.expanduser()) is not None
+        return installed(s.llm.dir.expanduser()) is not None
     except OSError:
         return False

@@ -188,7 +188,7 @@ def update_index(
 ) -> tuple[BuildReport, list[Path], list[str]]:
     """Save uploaded files under safe names, then update the index from its sources plus the
     uploads folder (a first build when there is no index): (report, saved, problems)."""
-    idx = Path(pipeline.settings.index_dir)
+    idx = Path(pipeline.settings.index.index_dir)
     folder = idx / uploads.UPLOADS
     progress(0, desc="Reading articles")
     saved: list[Path] = []

@@ -114,12 +114,14 @@ def settings(pipeline: Pipeline, outlets: list[str]) -> dict[str, Any]:
             elem_id="outlets",
         )
         mode = gr.Radio(
-            MODE_CHOICES, value=s.mode, label="How to find passages", elem_id="match-mode"
+            MODE_CHOICES, value=s.retrieval.mode, label="How to find passages", elem_id="match-mode"
         )
-        k = gr.Slider(1, 10, value=min(s.k, 10), step=1, label="Passages to read for each answer")
+        k = gr.Slider(
+            1, 10, value=min(s.retrieval.k, 10), step=1, label="Passages to read for each answer"
+        )
         answer_mode = gr.Radio(
             ANSWER_CHOICES,
-            value="LLM" if s.answer_mode == "llm" and llm else "extractive",
+            value="LLM" if s.answers.answer_mode == "llm" and llm else "extractive",
             label="How the answer is made",
             visible=llm,
             elem_id="answer-mode",

@@ -81,7 +81,7 @@ def launch(
     app.refresher = refresher  # type: ignore[attr-defined]  # for whoever stops it
     if refresh:
         refresher.start()
-    app.queue(default_concurrency_limit=pipeline.settings.concurrency)
+    app.queue(default_concurrency_limit=pipeline.settings.serving.concurrency)
     idle_gently(app)
     if mcp:
         where = f"http://{host}:{port}/gradio_api/mcp/"

@@ -169,6 +169,6 @@ def llm_install(small: bool, folder: Path | None) -> None:
 
     s = Settings.load(llm_dir=folder)
     model = install.MODELS[install.SMALL_MODEL if small else install.DEFAULT_MODEL]
-    path = install.install(model, s.llm_dir, say=lambda m: click.echo(m, err=True))
+    path = install.install(model, s.llm.dir, say=lambda m: click.echo(m, err=True))
     click.echo(str(path))
     click.echo(f'use it: rag ask --llm "..." (or RAG_LLM_PATH={path})', err=True)

@@ -77,7 +77,7 @@ def build(
     from rag.ingest.follow import listed
 
     p = on_ray(pipeline(**opts), ray_address, ray_workers)
-    given = paths or listed(p.settings.index_dir) or DEFAULT_SOURCES
+    given = paths or listed(p.settings.index.index_dir) or DEFAULT_SOURCES
     report = p.build(given, progress=not quiet, on_skip=echo_skip)
     click.echo(report_line(report))
 

@@ -108,12 +108,12 @@ def serve(
     try:
         p.status()
     except IndexMissingError:
-        paths = cli_follow.first_sources(source_paths, DEFAULT_SOURCES, p.settings.index_dir)
+        paths = cli_follow.first_sources(source_paths, DEFAULT_SOURCES, p.settings.index.index_dir)
         click.echo(report_line(p.build(paths, progress=True, on_skip=echo_skip)))
         update_first = True  # just read: the first refresh waits its turn
     else:
         if update_first:
-            now = listed(p.settings.index_dir)
+            now = listed(p.settings.index.index_dir)
             extra = [x for x in source_paths if x not in now]
             report = p.update([*now, *extra], progress=True, on_skip=echo_skip)
             click.echo(report_line(report))

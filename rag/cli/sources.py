@@ -28,7 +28,7 @@ def add(names: tuple[str, ...], **opts: Any) -> None:
     Paths are kept absolute; "" or "." is refused: give the folder's full path instead."""
     from rag.ingest import follow
 
-    now = follow.add(pipeline(**opts).settings.index_dir, names)
+    now = follow.add(pipeline(**opts).settings.index.index_dir, names)
     click.echo(f"{len(now)} sources; `rag index update` indexes the new ones now")
 
 
@@ -40,7 +40,7 @@ def remove(names: tuple[str, ...], **opts: Any) -> None:
     next update."""
     from rag.ingest import follow
 
-    now = follow.remove(pipeline(**opts).settings.index_dir, names)
+    now = follow.remove(pipeline(**opts).settings.index.index_dir, names)
     click.echo(f"{len(now)} sources left; `rag index update` drops their articles now")
 
 
@@ -51,7 +51,7 @@ def list_sources(as_json: bool, **opts: Any) -> None:
     """List the sources: kind, last fetch, status, new/changed/removed counts, articles."""
     from rag.ingest import follow
 
-    for src in follow.table(pipeline(**opts).settings.index_dir):
+    for src in follow.table(pipeline(**opts).settings.index.index_dir):
         r = src.run  # names as shown: no logins or query values (rag/names.py)
         if as_json:
             last = dataclasses.asdict(r) if r else None

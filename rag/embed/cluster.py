@@ -169,16 +169,20 @@ class RayEncoder:
         """The backend, chosen (and exported) once here; for ONNX, the file's bytes and the
         tokenizer.json text the workers load."""
         s = self.settings
-        if s.backend != "torch":
-            e = embed.load(s.model, s.batch_size, s.backend, s.index_dir / "models")
+        if s.index.backend != "torch":
+            e = embed.load(
+                s.index.model, s.index.batch_size, s.index.backend, s.index.index_dir / "models"
+            )
             self.backend, self.reason = getattr(e, "backend", ""), getattr(e, "reason", "")
             if isinstance(e, embed.OnnxEmbedder):  # else "auto" fell back to torch
-                path = Path(models.resolve(s.model))
-                spec = Spec(s.model, e.backend, s.batch_size, self.cpus, embed.max_tokens(path))
+                path = Path(models.resolve(s.index.model))
+                spec = Spec(
+                    s.index.model, e.backend, s.index.batch_size, self.cpus, embed.max_tokens(path)
+                )
                 return spec, e.file.read_bytes(), (path / "tokenizer.json").read_text()
         else:
             self.backend, self.reason = "torch", "asked for"
-        return Spec(s.model, "torch", s.batch_size, self.cpus), b"", ""
+        return Spec(s.index.model, "torch", s.index.batch_size, self.cpus), b"", ""
 
 
 def check_address(address: str) -> None:

@@ -1,6 +1,6 @@
 """Embedder: texts to normalised vectors with one sentence-transformers model (PyTorch or ONNX).
 
-Backends (`Settings.backend`):
+Backends (`Settings.index.backend`):
 
 - ``torch``: `SentenceTransformer.encode`, float32.
 - ``onnx``: the same network exported once to ONNX and run by ONNX Runtime, float32.

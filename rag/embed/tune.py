@@ -22,7 +22,7 @@ import random
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +120,9 @@ def origin(model: str) -> tuple[str, str]:
 def follow(settings: Settings, manifest: Manifest | None) -> Settings:
     """`settings` using the live index's tuned model when the configured model is the one it
     was tuned from (another configured model is left as is and refused on load)."""
-    if manifest is None or not manifest.tuned_from or settings.model != manifest.tuned_from:
+    if manifest is None or not manifest.tuned_from or settings.index.model != manifest.tuned_from:
         return settings
-    return replace(settings, model=manifest.model)
+    return settings.with_(model=manifest.model)
 
 
 def check_digest(manifest: Manifest) -> None:
@@ -150,7 +150,7 @@ def tune(
     seed: int = 0,
     progress: bool = False,
 ) -> TuneReport:
-    """Fine-tune `settings.model` on `articles` and save it under the index's `tuned/` folder.
+    """Fine-tune `settings.index.model` on `articles` and save it under the index's `tuned/` folder.
     Never sees evaluation questions: only the articles' own headlines and texts."""
     try:
         from datasets import Dataset
@@ -167,7 +167,7 @@ def tune(
 
     t0 = time.perf_counter()
     train, test, test_articles = _data(articles, held_out, seed, batch_size)
-    model = SentenceTransformer(resolve(settings.model), device="cpu")
+    model = SentenceTransformer(resolve(settings.index.model), device="cpu")
 
     def encode(texts: list[str]) -> np.ndarray:
         return model.encode(texts, batch_size=64, normalize_embeddings=True)
@@ -175,8 +175,8 @@ def tune(
     before = held_out_mrr(encode, test_articles)
     serving_length = model.max_seq_length
     model.max_seq_length = min(serving_length or SEQ, SEQ)  # trained on the first SEQ tokens
-    name = f"{Path(settings.model).name}-tuned-{_stamp(articles)}"
-    out = (settings.index_dir / TUNED / name).resolve()
+    name = f"{Path(settings.index.model).name}-tuned-{_stamp(articles)}"
+    out = (settings.index.index_dir / TUNED / name).resolve()
     args = _arguments(
         SentenceTransformerTrainingArguments,
         out.parent / f".{name}-checkpoints",
@@ -200,11 +200,11 @@ def tune(
     model.max_seq_length = serving_length  # measured and saved as it will embed the index
     after = held_out_mrr(encode, test_articles)
     model.save(str(out))
-    (out / ORIGIN).write_text(json.dumps({"tuned_from": settings.model}) + "\n")
+    (out / ORIGIN).write_text(json.dumps({"tuned_from": settings.index.model}) + "\n")
     shutil.rmtree(out.parent / f".{name}-checkpoints", ignore_errors=True)
     return TuneReport(
         model=str(out),
-        base=settings.model,
+        base=settings.index.model,
         digest=model_digest(out),
         pairs=len(train),
         held_out=len(test_articles),

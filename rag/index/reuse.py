@@ -28,7 +28,7 @@ def reusable(s: Settings) -> Reuse:
     MinHash signatures, and its vectors by content hash when its model and chunk settings
     match ours (else no vectors are reused: a full re-embed)."""
     try:
-        gen = index.current(s.index_dir)
+        gen = index.current(s.index.index_dir)
         m = index.read_manifest(gen)
         st = store.Store(gen / index.STORE)
     except RagError:  # no index yet, or a damaged one: nothing to reuse
@@ -37,9 +37,9 @@ def reusable(s: Settings) -> Reuse:
     try:
         signatures = st.signatures()
         if (m.model, m.chunk_size, m.chunk_overlap) != (
-            s.model,
-            s.chunk_size,
-            s.chunk_overlap,
+            s.index.model,
+            s.index.chunk_size,
+            s.index.chunk_overlap,
         ):
             return Reuse(m.hashes, {}, signatures, was)
         try:

@@ -1,7 +1,7 @@
 """Shards: one generation cut by publication month, written reusing unchanged shards; `Group`
 loads and searches some of them (in a thread, or on a Ray actor: rag/index/fanout.py fans out).
 
-Layout of a sharded generation (`Settings.shards = "month"`; the store stays whole, with the
+Layout of a sharded generation (`Settings.index.shards = "month"`; the store stays whole, with the
 global chunk ids)::
 
     gen-.../shards/2024-08/vectors.faiss  (+ vectors.npy)   # local row -> vector
@@ -39,7 +39,7 @@ from rag.index.vectors import VectorIndex
 from rag.ingest import chunk
 from rag.types import Article, Manifest
 
-CUTS = ("none", "month")  # Settings.shards also takes "auto": as the live index is cut
+CUTS = ("none", "month")  # Settings.index.shards also takes "auto": as the live index is cut
 FOLDER = "shards"
 UNDATED = "undated"
 IDS = "ids.npy"
@@ -52,16 +52,23 @@ def month(a: Article) -> str:
 
 
 def cut(s: Settings, live: Manifest | None) -> str:
-    """How a build cuts the index: `s.shards`, or with "auto" as the live index is cut."""
-    if s.shards != "auto":
-        return s.shards
+    """How a build cuts the index: `s.index.shards`, or with "auto" as the live index is cut."""
+    if s.index.shards != "auto":
+        return s.index.shards
     return live.shards if live is not None and live.shards in CUTS else "none"
 
 
 def signature(s: Settings, hashes: Sequence[str]) -> str:
     """What a shard's vector and keyword files depend on: the model and chunk settings, the
     index kind asked for, and its articles' content hashes in chunk order."""
-    what = [FORMAT_VERSION, s.model, s.chunk_size, s.chunk_overlap, s.index_type, list(hashes)]
+    what = [
+        FORMAT_VERSION,
+        s.index.model,
+        s.index.chunk_size,
+        s.index.chunk_overlap,
+        s.index.index_type,
+        list(hashes),
+    ]
     return hashlib.sha256(json.dumps(what).encode()).hexdigest()
 
 
@@ -88,7 +95,7 @@ def write(
     """Write the vector and keyword indexes of a generation being built in `partial`."""
     live: tuple[Path, Manifest] | None = None
     with contextlib.suppress(RagError):
-        gen = current(s.index_dir)
+        gen = current(s.index.index_dir)
         live = gen, read_manifest(gen)
     how = cut(s, live[1] if live else None)
 
@@ -96,7 +103,7 @@ def write(
         return [chunk.embed_text(articles[i], b, e) for i in rows for b, e in spans[i]]
 
     if how == "none":
-        vi = VectorIndex.build(vectors, s.index_type)
+        vi = VectorIndex.build(vectors, s.index.index_type)
         vi.save(partial / VECTORS)
         KeywordIndex.build(texts(range(len(articles)))).save(partial / KEYWORDS)
         return Written(how, vi.kind, vi.params, {}, {})
@@ -112,13 +119,13 @@ def write(
         folder = partial / FOLDER / key
         linked = _link(live, key, sets[key], folder)
         if linked is None:
-            vi = VectorIndex.build(vectors[ids], s.index_type)
+            vi = VectorIndex.build(vectors[ids], s.index.index_type)
             folder.mkdir(parents=True)
             vi.save(folder / VECTORS)
             TermCounts.build(texts(members)).save(folder / TERMS)
             written += 1
         digests.update(linked or {})
-        kinds.add(choose(len(ids), s.index_type))
+        kinds.add(choose(len(ids), s.index.index_type))
         np.save(folder / IDS, ids.astype(np.int64))
     return Written(how, "+".join(sorted(kinds)), {}, sets, digests, written, len(sets) - written)
 

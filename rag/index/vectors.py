@@ -110,7 +110,7 @@ def _kind(index: faiss.Index) -> str:
 class VectorIndex:
     """Inner-product search over normalised vectors; FAISS ids are chunk ids (row i = chunk i).
 
-    Kinds (`Settings.index_type`; the manifest records the one built and its parameters):
+    Kinds (`Settings.index.index_type`; the manifest records the one built and its parameters):
 
     - ``flat``: exact; ``vectors.faiss`` is memory-mapped, not copied into memory.
     - ``hnsw``: an HNSW graph over 8-bit scalar-quantised codes (a quarter of the float size).

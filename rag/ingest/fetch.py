@@ -25,10 +25,11 @@ import http
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from rag.config import FetchSettings
 from rag.errors import FetchError, brief
 from rag.ingest.reach import Reach, Refused, transport
 from rag.ingest.robots import AGENT, ROBOTS_MAX_BYTES, ROBOTS_TTL, Robots  # noqa: F401  (re-exported)
@@ -43,7 +44,7 @@ REDIRECT = frozenset({301, 302, 303, 307, 308})
 
 @dataclass(frozen=True)
 class Limits:
-    """How politely and how far to fetch; `Limits.of(settings)` reads `fetch_<field>` settings."""
+    """How politely and how far to fetch; `Limits.of(settings.fetching)` takes the owner's."""
 
     timeout: float = 10.0  # seconds for a whole response (connect, headers and body)
     max_bytes: int = 5 * 2**20  # a larger body is refused
@@ -57,12 +58,22 @@ class Limits:
     allow_private: bool = False  # connect to loopback / private / link-local hosts too
 
     @classmethod
-    def of(cls, settings: object) -> Limits:
-        """The limits `settings` names (`fetch_timeout`, `fetch_max_bytes`, ...,
-        `allow_private_hosts`), else defaults."""
-        given = {f.name: getattr(settings, f"fetch_{f.name}", None) for f in fields(cls)}
-        given["allow_private"] = getattr(settings, "allow_private_hosts", None)
-        return cls(**{k: v for k, v in given.items() if v is not None})
+    def of(cls, fetching: FetchSettings | None) -> Limits:
+        """The limits the fetching settings give (RAG_FETCH_TIMEOUT, ...,
+        RAG_ALLOW_PRIVATE_HOSTS); None: the defaults."""
+        if fetching is None:
+            return cls()
+        f = fetching
+        return cls(
+            timeout=f.timeout,
+            max_bytes=f.max_bytes,
+            host_interval=f.host_interval,
+            per_host=f.per_host,
+            workers=f.workers,
+            retries=f.retries,
+            backoff=f.backoff,
+            allow_private=f.allow_private_hosts,
+        )
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def read(paths: list[str], s: Settings, progress: bool, on_skip: OnSkip | None) 
 
     bar = tqdm(desc="articles read", unit=" art", disable=not progress)
     for item in sources.read(
-        paths, max_chars=s.max_article_chars, state_dir=s.index_dir, settings=s
+        paths, max_chars=s.index.max_article_chars, state_dir=s.index.index_dir, fetching=s.fetching
     ):
         if isinstance(item, Skipped):
             skip(item)

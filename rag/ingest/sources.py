@@ -18,11 +18,11 @@ shown (rag/names.py): control characters escaped, URLs without logins or query v
 path is the file's plus ":line" (JSONL) or "#entry" (feeds). doc_ids: see rag/ingest/records.py.
 
 Limits: files read whole (all but JSONL) up to MAX_FILE_BYTES; JSONL lines and files as
-rag/ingest/jsonl.py says. An article's text longer than `max_chars` (Settings.max_article_chars) is
-cut there and kept, and a `Note` says so; so does a `published` date after today (the article
-is kept as it is, but a chat as of today leaves it out until then), and so does a first line
-`date ...` that is not a real date (the article is kept undated). A `Note` is a `Skipped`
-that skipped nothing: `tally` counts them apart.
+rag/ingest/jsonl.py says. An article's text longer than `max_chars`
+(`Settings.index.max_article_chars`) is cut there and kept, and a `Note` says so; so does a
+`published` date after today (the article is kept as it is, but a chat as of today leaves it out
+until then), and so does a first line `date ...` that is not a real date (the article is kept
+undated). A `Note` is a `Skipped` that skipped nothing: `tally` counts them apart.
 Duplicates (two articles with one URL or doc_id) are yielded as read; the caller decides.
 """
 
@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
-from rag.config import Settings
+from rag.config import FetchSettings, IndexSettings
 from rag.ingest import jsonl, markup
 from rag.ingest.records import (
     Unreadable,
@@ -55,7 +55,7 @@ from rag.types import Article, Note, Skipped
 __all__ = ["MAX_FILE_BYTES", "Note", "content_hash", "is_url", "parse_date", "read", "tally"]
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # files read whole; JSONL is streamed (rag/ingest/jsonl.py)
-MAX_ARTICLE_CHARS: int = Settings.max_article_chars
+MAX_ARTICLE_CHARS: int = IndexSettings.max_article_chars
 SUPPORTED = ".txt, .md, .html, .jsonl[.gz], .xml/.rss/.atom"
 
 # suffix (lower case) -> loader name; longest suffixes first so ".jsonl.gz" beats ".gz"
@@ -107,13 +107,13 @@ def read(
     *,
     max_chars: int = MAX_ARTICLE_CHARS,
     state_dir: Path | None = None,
-    settings: object = None,
+    fetching: FetchSettings | None = None,
 ) -> Iterator[Article | Skipped]:
     """Yield an Article for each article in `paths` (files, folders or URLs), a Skipped for
     each file, record or URL that cannot be read, and a Note after an article kept with a
     remark. Folders are walked recursively in sorted order; hidden files and folders (".name")
     are left out. URLs are read together, after the paths (rag/ingest/web.py: `state_dir` keeps what
-    their fetches saw; `settings` gives the fetch limits)."""
+    their fetches saw; `fetching` gives the fetch limits)."""
     if isinstance(paths, (str, Path)):  # one path given bare: not an iterable of characters
         paths = [paths]
     given = list(paths)
@@ -124,7 +124,7 @@ def read(
     if urls:
         from rag.ingest import web  # httpx, feedparser and trafilatura: only when there are URLs
 
-        streams.append(web.read(urls, state_dir=state_dir, settings=settings))
+        streams.append(web.read(urls, state_dir=state_dir, fetching=fetching))
     for items in streams:
         for item in items:
             if isinstance(item, Skipped):  # as it may be shown: never a forged line or a secret

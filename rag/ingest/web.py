@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from rag.config import FetchSettings
 from rag.errors import FetchError
 from rag.ingest import domains, markup, pages
 from rag.ingest.fetch import PAGE, SOURCE, Fetcher, Limits, Response, Validators
@@ -44,13 +45,13 @@ MAX_TRIES = 3  # a page that failed is tried again on this many refreshes, then 
 
 
 def read(
-    urls: Sequence[str], *, state_dir: Path | None = None, settings: object = None
+    urls: Sequence[str], *, state_dir: Path | None = None, fetching: FetchSettings | None = None
 ) -> Iterator[Article | Skipped]:
     """Articles of every URL source in `urls` (feeds or pages); see the module docstring.
     `state_dir`: where the fetch state is kept (the index folder; None: nothing kept);
-    `settings`: `fetch_*` limits (rag/ingest/fetch.py `Limits.of`)."""
+    `fetching`: the fetch limits (rag/ingest/fetch.py `Limits.of`)."""
     with State(state_dir / STATE if state_dir else None) as state:
-        refresh = _Refresh(state, Limits.of(settings))
+        refresh = _Refresh(state, Limits.of(fetching))
         out = refresh.run(list(dict.fromkeys(urls)))
     seen: set[str] = set()  # one story reached by two URLs or two feeds: yielded once
     for item in out:

@@ -319,16 +319,16 @@ class LlamaCpp:
 def from_settings(s: Settings) -> LLM:
     """The configured model: the server at `llm_url`, else the .gguf at `llm_path` (a path or
     a name from MODELS), else the model `rag llm install` installed."""
-    if s.llm_url:
-        return OpenAICompatible(s.llm_url, s.llm_model, s.llm_key, s.llm_timeout)
-    if s.llm_path:
-        packaged = MODELS.get(s.llm_path)
-        path = s.llm_dir.expanduser() / packaged.filename if packaged else Path(s.llm_path)
-        return LlamaCpp(path, n_ctx=s.llm_ctx, n_threads=s.llm_threads)
-    found = installed(s.llm_dir)
+    if s.llm.url:
+        return OpenAICompatible(s.llm.url, s.llm.model, s.llm.key, s.llm.timeout)
+    if s.llm.path:
+        packaged = MODELS.get(s.llm.path)
+        path = s.llm.dir.expanduser() / packaged.filename if packaged else Path(s.llm.path)
+        return LlamaCpp(path, n_ctx=s.llm.ctx, n_threads=s.llm.threads)
+    found = installed(s.llm.dir)
     if found is None:
         raise LLMError(
             "no LLM configured: set RAG_LLM_URL (an OpenAI-compatible server) or RAG_LLM_PATH "
             "(a .gguf file), or run `rag llm install`"
         )
-    return LlamaCpp(found, n_ctx=s.llm_ctx, n_threads=s.llm_threads)
+    return LlamaCpp(found, n_ctx=s.llm.ctx, n_threads=s.llm.threads)

@@ -8,7 +8,7 @@ used, and a key is only ever sent to the endpoint it was configured for:
 - each `name=url` of RAG_LLM_ENDPOINTS, with the key in RAG_LLM_KEY_<NAME> (none otherwise).
 
 >>> from rag.config import Settings
->>> s = Settings(llm_endpoints=("lab=http://10.0.0.5:8000/v1",), llm_key="secret")
+>>> s = Settings().with_(llm_endpoints=("lab=http://10.0.0.5:8000/v1",), llm_key="secret")
 >>> e = configured(s)
 >>> sorted(e), e["lab"].key == "", e["default"].key == "secret"
 (['default', 'lab'], True, True)
@@ -17,7 +17,7 @@ used, and a key is only ever sent to the endpoint it was configured for:
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from rag.config import Settings
 from rag.errors import InputError
@@ -39,9 +39,9 @@ class Endpoint:
 
 def configured(s: Settings) -> dict[str, Endpoint]:
     """Every endpoint the settings name, "default" first."""
-    keys = dict(s.llm_endpoint_keys)
-    out = {DEFAULT: Endpoint(DEFAULT, s.llm_url, s.llm_model, s.llm_key, s.llm_path)}
-    for entry in s.llm_endpoints:
+    keys = dict(s.llm.endpoint_keys)
+    out = {DEFAULT: Endpoint(DEFAULT, s.llm.url, s.llm.model, s.llm.key, s.llm.path)}
+    for entry in s.llm.endpoints:
         name, _, url = entry.partition("=")
         name = name.strip().lower()
         out[name] = Endpoint(name, url.strip(), "", keys.get(name, ""))
@@ -77,12 +77,8 @@ class Endpoints:
             )
         with self._lock:
             if name not in self._clients:
-                s = replace(
-                    self.settings,
-                    llm_url=ep.url,
-                    llm_model=ep.model,
-                    llm_key=ep.key,
-                    llm_path=ep.path,
+                s = self.settings.with_(
+                    llm_url=ep.url, llm_model=ep.model, llm_key=ep.key, llm_path=ep.path
                 )
                 self._clients[name] = from_settings(s)
             return self._clients[name]

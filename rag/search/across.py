@@ -51,9 +51,9 @@ def known(store: Store) -> Outlets:
 
 
 def parse(question: str, store: Store, s: Settings) -> Parsed:
-    """The question's structure against the outlets of `store` (dates read as of `s.as_of`,
-    else today)."""
-    return parts.parse(question, known(store), s.as_of or date.today())
+    """The question's structure against the outlets of `store` (dates read as of
+    `s.retrieval.as_of`, else today)."""
+    return parts.parse(question, known(store), s.retrieval.as_of or date.today())
 
 
 def narrowed(s: Settings, claim: Claim) -> Settings | None:
@@ -62,18 +62,18 @@ def narrowed(s: Settings, claim: Claim) -> Settings | None:
     changes: dict[str, object] = {}
     if claim.outlets:
         keep = claim.outlets
-        if s.sources:
-            wanted = {outlet(x) for x in s.sources}
+        if s.retrieval.sources:
+            wanted = {outlet(x) for x in s.retrieval.sources}
             keep = tuple(o for o in keep if outlet(o) in wanted)
         if not keep:
             return None
         changes["sources"] = keep
-    lo = max((d for d in (s.date_from, claim.date_from) if d), default=None)
-    hi = min((d for d in (s.date_to, claim.date_to) if d), default=None)
+    lo = max((d for d in (s.retrieval.date_from, claim.date_from) if d), default=None)
+    hi = min((d for d in (s.retrieval.date_to, claim.date_to) if d), default=None)
     if lo and hi and lo > hi:
         return None
     if hi and claim.date_to:  # the part's last day: its as-of date (the recency anchor)
-        changes.update(date_from=lo, date_to=hi, as_of=min(hi, s.as_of or hi))
+        changes.update(date_from=lo, date_to=hi, as_of=min(hi, s.retrieval.as_of or hi))
     elif claim.date_from:
         changes["date_from"] = lo
     return s.with_(**changes) if changes else s
@@ -100,8 +100,10 @@ def search(
         found = retriever.search(text, vec, cs) if cs else []
         rankings.append([replace(h, part=part) for h in found])
     whole = retriever.search(question, qvec, s)
-    tops = merge([r[:1] for r in rankings], s.k, s.per_article)
-    return merge([tops, fuse([*rankings, whole])], s.k, s.per_article, in_turn=False)
+    tops = merge([r[:1] for r in rankings], s.retrieval.k, s.retrieval.per_article)
+    return merge(
+        [tops, fuse([*rankings, whole])], s.retrieval.k, s.retrieval.per_article, in_turn=False
+    )
 
 
 CLAUSE = re.compile(
@@ -269,7 +271,7 @@ def ask(
     (each part's best passage first: the merged order); None for an ordinary question."""
     if not parse(question, store, s).across or not any(h.part for h in hits):
         return None
-    n = min(len(hits), max(s.llm_passages, 1 + max(h.part for h in hits)))
+    n = min(len(hits), max(s.llm.passages, 1 + max(h.part for h in hits)))
     messages = prompt(question, hits[:n], today=today)
     shown = [Message("user", EXAMPLE), Message("assistant", EXAMPLE_ANSWER), messages[-1]]
     return [Message("system", SYSTEM), *shown], n

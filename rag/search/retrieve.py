@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import RetrievalSettings, Settings
 from rag.embed.embedder import Reranker
 from rag.index.store import Store
 from rag.search import rescore, when
@@ -61,45 +61,47 @@ class Retriever:
 
     def allowed(self, s: Settings) -> np.ndarray | None:
         """Mask over chunk ids that pass the date and outlet filters (None = no filter)."""
+        r = s.retrieval
         days = self.store.article_day
         keep = self.store.canonical == np.arange(len(days))  # one article per near-dup group
-        upper = min((d for d in (s.as_of, s.date_to) if d), default=None)
+        upper = min((d for d in (r.as_of, r.date_to) if d), default=None)
         if upper:
             keep &= days <= upper.toordinal()  # undated articles (0) pass an upper bound
-        if s.date_from:
-            keep &= days >= s.date_from.toordinal()
-        if s.sources:
-            wanted = {outlet(x) for x in s.sources}
+        if r.date_from:
+            keep &= days >= r.date_from.toordinal()
+        if r.sources:
+            wanted = {outlet(x) for x in r.sources}
             keep &= np.array([outlet(src) in wanted for src in self.store.article_source])
         if keep.all():
             return None
         return keep[self.store.chunk_article]
 
     def search(self, query: str, qvec: np.ndarray, s: Settings) -> list[Hit]:
-        """The top `s.k` hits, at most `s.per_article` per article, best first."""
+        """The top `k` hits, at most `per_article` per article, best first (`s.retrieval`)."""
+        r = s.retrieval
         mask = self.allowed(s)
         dense_ids: np.ndarray = np.zeros(0, np.int64)
         dense_scores: np.ndarray = np.zeros(0, np.float32)
-        if s.mode in ("dense", "hybrid"):
+        if r.mode in ("dense", "hybrid"):
             allowed_ids = None if mask is None else np.flatnonzero(mask)
             if allowed_ids is not None and len(allowed_ids) == 0:
                 return []
-            dense_scores, dense_ids = self.vectors.search(qvec, s.pool, allowed_ids)
+            dense_scores, dense_ids = self.vectors.search(qvec, r.pool, allowed_ids)
         kw_ids: np.ndarray = np.zeros(0, np.int64)
         kw_scores: np.ndarray = np.zeros(0, np.float32)
         kw_all: np.ndarray | None = None  # BM25 score of every chunk
-        if s.mode in ("bm25", "hybrid"):
+        if r.mode in ("bm25", "hybrid"):
             kw_all = self.keywords.scores(query, mask)  # 0 outside the mask
-            kw_ids, kw_scores = top_n(kw_all, s.pool)
+            kw_ids, kw_scores = top_n(kw_all, r.pool)
 
-        dense_rank = {int(c): r for r, c in enumerate(dense_ids, 1)}
-        kw_rank = {int(c): r for r, c in enumerate(kw_ids, 1)}
-        if s.mode == "dense":
+        dense_rank = {int(c): n for n, c in enumerate(dense_ids, 1)}
+        kw_rank = {int(c): n for n, c in enumerate(kw_ids, 1)}
+        if r.mode == "dense":
             fused = {int(c): float(x) for c, x in zip(dense_ids, dense_scores, strict=True)}
-        elif s.mode == "bm25":
+        elif r.mode == "bm25":
             fused = {int(c): float(x) for c, x in zip(kw_ids, kw_scores, strict=True)}
-        elif s.fusion == "rrf":
-            fused = rrf([dense_rank, kw_rank], s.rrf_k)
+        elif r.fusion == "rrf":
+            fused = rrf([dense_rank, kw_rank], r.rrf_k)
         else:
             if kw_all is None:  # hybrid always scores keywords; an empty score list is zeros
                 kw_all = np.zeros(len(self.store), np.float32)
@@ -108,21 +110,21 @@ class Retriever:
             dense = self._similarity(qvec, both, known)
             top = float(kw_scores[0]) if len(kw_scores) else 1.0
             fused = {
-                c: s.dense_weight * dense[c] + (1 - s.dense_weight) * float(kw_all[c]) / top
+                c: r.dense_weight * dense[c] + (1 - r.dense_weight) * float(kw_all[c]) / top
                 for c in both
             }
-        if s.recency_days > 0 and s.recency_weight > 0:
-            self._recency(fused, s)
+        if r.recency_days > 0 and r.recency_weight > 0:
+            self._recency(fused, r)
         ranked = sorted(fused, key=lambda c: -fused[c])
         known = dict(zip(dense_ids.tolist(), dense_scores.tolist(), strict=True))
         if self.reranker is not None:  # reorder the best candidates by the cross-encoder
-            pool = diverse(ranked, self._article_of, s.rerank_pool, s.per_article)
+            pool = diverse(ranked, self._article_of, r.rerank_pool, r.per_article)
             texts = [f"{a.title}\n{c.text}" for c, a in self.store.chunks(pool)]
             order = np.argsort(-self.reranker.score(query, texts), kind="stable")
             ranked = [pool[int(i)] for i in order]
-        elif s.rescore != "off":  # reorder the best articles by their sentences' evidence
-            ranked = self._rescore(query, qvec, ranked, fused, (dense_rank, kw_rank), known, s)
-        chosen = diverse(ranked, self._article_of, s.k, s.per_article)
+        elif r.rescore != "off":  # reorder the best articles by their sentences' evidence
+            ranked = self._rescore(query, qvec, ranked, fused, (dense_rank, kw_rank), known, r)
+        chosen = diverse(ranked, self._article_of, r.k, r.per_article)
         sims = self._similarity(qvec, chosen, known)
         hits = []
         for rank, (chunk, article) in enumerate(self.store.chunks(chosen), 1):
@@ -148,14 +150,14 @@ class Retriever:
         fused: dict[int, float],
         ranks: tuple[dict[int, int], dict[int, int]],
         known: dict[int, float],
-        s: Settings,
+        r: RetrievalSettings,
     ) -> list[int]:
         """`ranked` with the chunks of its first `rescore.ARTICLES` articles reordered by the
         rescoring model (rag/search/rescore.py), article by article."""
-        if s.rescore not in self.rescorers:
-            self.rescorers[s.rescore] = Rescorer.load(Path(s.rescore) if s.rescore else None)
+        if r.rescore not in self.rescorers:
+            self.rescorers[r.rescore] = Rescorer.load(Path(r.rescore) if r.rescore else None)
         groups: dict[int, list[int]] = {}
-        for c in diverse(ranked, self._article_of, rescore.POOL, s.per_article):
+        for c in diverse(ranked, self._article_of, rescore.POOL, r.per_article):
             groups.setdefault(self._article_of(c), []).append(c)
         chosen = list(groups.items())[: rescore.ARTICLES]
         if len(chosen) < 2:
@@ -181,9 +183,9 @@ class Retriever:
         ]
         # the rescorer's ages were fitted from dates days after the articles: without an as-of
         # date, from the newest article on or before today (never a future one)
-        ref = when.anchor(s.as_of, self.today())
-        x = rescore.features(query, cands, self.keywords.idf, ref if s.as_of else self._newest(ref))
-        front = [c for i in self.rescorers[s.rescore].order(x) for c in chosen[i][1]]
+        ref = when.anchor(r.as_of, self.today())
+        x = rescore.features(query, cands, self.keywords.idf, ref if r.as_of else self._newest(ref))
+        front = [c for i in self.rescorers[r.rescore].order(x) for c in chosen[i][1]]
         moved = set(ids)
         return front + [c for c in ranked if c not in moved]
 
@@ -191,18 +193,18 @@ class Retriever:
         """The article row of a chunk id (near-duplicate and diversity groups)."""
         return int(self.store.chunk_article[chunk])
 
-    def _recency(self, fused: dict[int, float], s: Settings) -> None:
+    def _recency(self, fused: dict[int, float], r: RetrievalSettings) -> None:
         """Scale scores down with article age before the as-of date (today if none; never a
         future-dated article's): score * ((1 - w) + w * 0.5 ** (age / half_life)); articles
         after it count as age 0, undated ones as one half-life older than the newest article
         on or before it (so an old corpus does not favour its undated articles)."""
         days = self.store.article_day
-        ref = when.anchor(s.as_of, self.today())
-        undated = ref - self._newest(ref) + s.recency_days
+        ref = when.anchor(r.as_of, self.today())
+        undated = ref - self._newest(ref) + r.recency_days
         for c in fused:
             day = int(days[self.store.chunk_article[c]])
             age = max(ref - day, 0) if day else undated
-            fused[c] *= (1 - s.recency_weight) + s.recency_weight * 0.5 ** (age / s.recency_days)
+            fused[c] *= (1 - r.recency_weight) + r.recency_weight * 0.5 ** (age / r.recency_days)
 
     def _newest(self, ref: int) -> int:
         """The day of the newest dated article on or before day `ref` (`ref` when none)."""

@@ -159,7 +159,7 @@ def test_facts_skip_sentence_openers_but_keep_names() -> None:
 @pytest.mark.slow
 def test_real_model_threshold_separates_paraphrase_from_drift(real_embedder) -> None:
     hits = {1: hit(BUDGET, 1, "budget")}
-    threshold = Settings().min_support
+    threshold = Settings().answers.min_support
     para = check(
         "The council passed a 12 million dollar budget [1].", hits, real_embedder.encode, threshold
     )

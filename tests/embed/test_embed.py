@@ -117,7 +117,7 @@ def test_pipeline_with_the_int8_backend_answers_like_torch(
     tmp_path: Path, seed_pipeline: Pipeline, cache: Path
 ) -> None:
     s = Settings.load(env={}, index_dir=tmp_path / "ix", backend="onnx-int8")
-    p = Pipeline(s, embed.load(s.model, s.batch_size, s.backend, cache))
+    p = Pipeline(s, embed.load(s.index.model, s.index.batch_size, s.index.backend, cache))
     p.build([SEEDS])
     question = "Which countries lead the work on security guarantees for Ukraine?"
     assert p.ask(question).citations

@@ -159,7 +159,7 @@ def test_a_build_on_a_cluster_it_starts_equals_the_local_one(
     report = Indexer(s, no_local_embedder, encoder).build([corpus])
     assert not ray.is_initialized()
     assert report.embedded == report.chunks == len(local["chunks"]) and encoder.used == 2
-    assert_same(snapshot(s.index_dir), local)
+    assert_same(snapshot(s.index.index_dir), local)
 
 
 @pytest.mark.slow
@@ -185,7 +185,7 @@ def test_an_update_on_ray_reuses_unchanged_vectors(cluster: Any, tmp_path: Path)
     before = {}
     for where, writer in writers.items():
         writer.build([folder])
-        before[where] = snapshot(writer.settings.index_dir)
+        before[where] = snapshot(writer.settings.index.index_dir)
     (folder / "a01.txt").write_text(texts["a01.txt"] + "\n\nThe storm reached the harbour.")
     (folder / "a02.txt").unlink()
     (folder / "new.txt").write_text("date 2024-05-01\nThe museum got the stolen painting back.")
@@ -193,7 +193,7 @@ def test_an_update_on_ray_reuses_unchanged_vectors(cluster: Any, tmp_path: Path)
     for where, writer in writers.items():
         report = writer.update()
         assert (report.added, report.changed, report.removed, report.unchanged) == (1, 1, 1, 4)
-        was, now = before[where], after.setdefault(where, snapshot(writer.settings.index_dir))
+        was, now = before[where], after.setdefault(where, snapshot(writer.settings.index.index_dir))
         same = {a[0] for a in set(now["articles"]) & set(was["articles"])}
         kept = [i for i, (_, d, _, _) in enumerate(now["chunks"]) if d in same]
         old = {c[1:]: was["v"][c[0]] for c in was["chunks"]}  # (doc_id, start, end) -> vector
@@ -213,7 +213,7 @@ def test_a_worker_that_dies_is_restarted_and_its_rows_retried(
     )
     assert marker.exists()  # a worker did die (os._exit) on its first call
     assert report.embedded == len(local["chunks"])
-    assert_same(snapshot(s.index_dir), local)
+    assert_same(snapshot(s.index.index_dir), local)
 
 
 @pytest.mark.slow
@@ -222,14 +222,14 @@ def test_a_worker_that_cannot_load_the_model_fails_the_build_in_one_line(
 ) -> None:
     s = settings(tmp_path / "index")
     encoder = RayEncoder(s, workers=1)
-    spec = Spec(s.model, "onnx-int8", s.batch_size, 1)
+    spec = Spec(s.index.model, "onnx-int8", s.index.batch_size, 1)
     monkeypatch.setattr(encoder, "_prepare", lambda: (spec, b"not an onnx file", "{}"))
     with pytest.raises(ClusterError) as e:
         Indexer(s, no_local_embedder, encoder).build([corpus])
     assert str(e.value).startswith("the build on Ray failed (a Ray worker cannot load")
     assert "\n" not in str(e.value) and str(e.value).endswith("; the index is unchanged")
     with pytest.raises(RagError):
-        index.current(s.index_dir)
+        index.current(s.index.index_dir)
 
 
 def test_serve_on_ray_without_ray_fails_in_one_line(

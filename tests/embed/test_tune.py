@@ -59,10 +59,10 @@ def test_split_is_stable_and_holds_some_out() -> None:
 
 def test_follow_uses_the_tuned_model_only_for_its_base(tmp_path: Path) -> None:
     s = Settings.load(env={}, index_dir=tmp_path)
-    tuned = manifest(model="/x/tuned/m", tuned_from=s.model, model_digest="d")
-    assert follow(s, tuned).model == "/x/tuned/m"
-    assert follow(s.with_(model="other"), tuned).model == "other"  # refused later, as today
-    assert follow(s, manifest()).model == s.model
+    tuned = manifest(model="/x/tuned/m", tuned_from=s.index.model, model_digest="d")
+    assert follow(s, tuned).index.model == "/x/tuned/m"
+    assert follow(s.with_(model="other"), tuned).index.model == "other"  # refused later, as today
+    assert follow(s, manifest()).index.model == s.index.model
     assert follow(s, None) is s
 
 
@@ -97,8 +97,8 @@ def test_tune_end_to_end_with_the_real_model(tmp_path: Path) -> None:
 
     again = Pipeline(Settings.load(env={}, index_dir=tmp_path / "index", backend="torch"))
     m = again.status()[1]
-    assert (m.model, m.tuned_from, m.model_digest) == (report.model, s.model, report.digest)
-    assert again.settings.model == report.model  # the configured base model follows the index
+    assert (m.model, m.tuned_from, m.model_digest) == (report.model, s.index.model, report.digest)
+    assert again.settings.index.model == report.model  # the configured base model follows the index
     assert again.search("Which town plants an orchard?")[0].article.title.endswith("orchard")
 
     with pytest.raises(IndexMismatchError, match="was built with model"):
@@ -109,4 +109,4 @@ def test_tune_end_to_end_with_the_real_model(tmp_path: Path) -> None:
         Pipeline(s).search("orchard")
 
     p.rollback()  # back to the index embedded with the base model
-    assert Pipeline(s).settings.model == s.model
+    assert Pipeline(s).settings.index.model == s.index.model

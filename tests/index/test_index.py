@@ -52,7 +52,7 @@ def _files(gen: Path) -> list[Path]:
 
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_damaged_files_give_one_line_errors(fake_pipeline: Pipeline, damage: str) -> None:
-    gen = current(fake_pipeline.settings.index_dir)
+    gen = current(fake_pipeline.settings.index.index_dir)
     for path in _files(gen):
         original = path.read_bytes()
         if damage == "truncate":
@@ -70,7 +70,7 @@ def test_damaged_files_give_one_line_errors(fake_pipeline: Pipeline, damage: str
 
 
 def test_truncated_files_fail_to_load_with_a_clear_message(fake_pipeline: Pipeline) -> None:
-    gen = current(fake_pipeline.settings.index_dir)
+    gen = current(fake_pipeline.settings.index.index_dir)
     for path in _files(gen):
         original = path.read_bytes()
         path.write_bytes(original[: len(original) // 3])
@@ -83,7 +83,7 @@ def test_truncated_files_fail_to_load_with_a_clear_message(fake_pipeline: Pipeli
 
 
 def test_manifest_from_another_format_is_refused(fake_pipeline: Pipeline) -> None:
-    gen = current(fake_pipeline.settings.index_dir)
+    gen = current(fake_pipeline.settings.index.index_dir)
     m = gen / "manifest.json"
     m.write_text(m.read_text().replace('"format_version": 2', '"format_version": 99'))
     with pytest.raises(IndexMismatchError, match="rebuild"):
@@ -94,7 +94,7 @@ def test_manifest_from_another_format_is_refused(fake_pipeline: Pipeline) -> Non
 
 
 def test_old_generations_are_cleaned_up(fake_pipeline: Pipeline, corpus: Path) -> None:
-    index_dir = fake_pipeline.settings.index_dir
+    index_dir = fake_pipeline.settings.index.index_dir
     (index_dir / "gen-20000101T000000-dead00.partial").mkdir()  # a crashed build's leftovers
     for _ in range(3):
         fake_pipeline.build([corpus])

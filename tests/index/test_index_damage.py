@@ -98,7 +98,7 @@ def test_search_without_keywords_does_not_crash(fake_pipeline: Pipeline, mode: s
     ids=["random", "binary", "path", "missing-gen", "partial", "folder", "full-folder"],
 )
 def test_damaged_current_is_one_line(fake_pipeline: Pipeline, damage) -> None:
-    index_dir = fake_pipeline.settings.index_dir
+    index_dir = fake_pipeline.settings.index.index_dir
     pointer = index_dir / "CURRENT"
     damage(pointer)
     with pytest.raises(IndexCorruptError) as err:
@@ -110,7 +110,7 @@ def test_damaged_current_is_one_line(fake_pipeline: Pipeline, damage) -> None:
 
 
 def test_current_unreadable_names_the_file(fake_pipeline: Pipeline, monkeypatch) -> None:
-    index_dir = fake_pipeline.settings.index_dir
+    index_dir = fake_pipeline.settings.index.index_dir
 
     def denied(*args: object) -> int:
         raise PermissionError(13, "Permission denied")
@@ -126,7 +126,7 @@ def test_current_that_is_no_small_regular_file_is_refused_at_once(
     fake_pipeline: Pipeline, kind: str
 ) -> None:
     """Issue 25, item 13: a pointer to /dev/zero read without limit, a FIFO hung."""
-    index_dir = fake_pipeline.settings.index_dir
+    index_dir = fake_pipeline.settings.index.index_dir
     pointer = index_dir / "CURRENT"
     name = pointer.read_text().strip()
     pointer.unlink()
@@ -154,7 +154,7 @@ def test_current_that_is_no_small_regular_file_is_refused_at_once(
 
 
 def test_current_may_be_a_symlink_to_a_small_file(fake_pipeline: Pipeline) -> None:
-    index_dir = fake_pipeline.settings.index_dir
+    index_dir = fake_pipeline.settings.index.index_dir
     pointer = index_dir / "CURRENT"
     (index_dir / "CURRENT.real").write_text(pointer.read_text())
     name = pointer.read_text().strip()
@@ -186,7 +186,7 @@ def test_no_index_is_missing_not_corrupt(tmp_path: Path) -> None:
     ],
 )
 def test_manifest_with_wrong_fields_is_corrupt(fake_pipeline: Pipeline, change) -> None:
-    gen = current(fake_pipeline.settings.index_dir)
+    gen = current(fake_pipeline.settings.index.index_dir)
     path = gen / "manifest.json"
     raw = json.loads(path.read_text())
     change(raw)
@@ -197,7 +197,7 @@ def test_manifest_with_wrong_fields_is_corrupt(fake_pipeline: Pipeline, change) 
 
 
 def test_manifest_that_is_a_folder_or_a_list(fake_pipeline: Pipeline) -> None:
-    gen = current(fake_pipeline.settings.index_dir)
+    gen = current(fake_pipeline.settings.index.index_dir)
     path = gen / "manifest.json"
     path.write_text("[1, 2]")
     with pytest.raises(IndexCorruptError, match="manifest.json"):
@@ -212,7 +212,7 @@ def test_manifest_that_is_a_folder_or_a_list(fake_pipeline: Pipeline) -> None:
 
 
 def test_flipped_byte_in_article_text_is_corrupt_mid_answer(fake_pipeline: Pipeline) -> None:
-    gen = current(fake_pipeline.settings.index_dir)
+    gen = current(fake_pipeline.settings.index.index_dir)
     path = gen / "store.sqlite"
     data = bytearray(path.read_bytes())
     at = data.find(b"Cats sleep most of the day")
@@ -242,7 +242,7 @@ def test_flipped_byte_in_article_text_is_corrupt_mid_answer(fake_pipeline: Pipel
     ],
 )
 def test_damaged_store_rows_are_corrupt(fake_pipeline: Pipeline, sql: str) -> None:
-    path = current(fake_pipeline.settings.index_dir) / "store.sqlite"
+    path = current(fake_pipeline.settings.index.index_dir) / "store.sqlite"
     con = sqlite3.connect(path)
     con.execute(sql)
     con.commit()
@@ -348,7 +348,7 @@ def test_bm25_document_count_must_match_the_chunks(tmp_path: Path) -> None:
 def test_random_byte_flips_never_escape_as_tracebacks(fake_pipeline: Pipeline) -> None:
     """Every file of a generation, 25 flips each: loading and searching either work (the
     damage is in data only `rag index verify` sees) or fail with our one-line error."""
-    gen = current(fake_pipeline.settings.index_dir)
+    gen = current(fake_pipeline.settings.index.index_dir)
     rng = random.Random(13)
     files = sorted(p for p in gen.rglob("*") if p.is_file() and p.name != "manifest.json")
     assert len(files) >= 6

@@ -127,7 +127,7 @@ def test_forced_kind_is_built_recorded_and_searched(
     s = Settings.load(env={}, index_dir=tmp_path / "ix", model="fake", index_type=kind)
     p = Pipeline(s, FakeEmbedder())
     p.build([corpus])
-    manifest = json.loads((current(s.index_dir) / "manifest.json").read_text())
+    manifest = json.loads((current(s.index.index_dir) / "manifest.json").read_text())
     assert manifest["index_type"] == kind
     assert ("ef_search" in manifest["index_params"]) == (kind == "hnsw")
     assert "rocket" in p.search("rocket launch")[0].article.title.lower()

@@ -209,7 +209,7 @@ def test_an_update_rewrites_only_the_shards_that_changed(tmp_path: Path) -> None
     source = write(tmp_path / "news.jsonl", recs)
     p = pipeline(tmp_path / "index")
     p.build([source])
-    before = files(index.current(p.settings.index_dir))
+    before = files(index.current(p.settings.index.index_dir))
     # a new article in a new month, read first: every chunk id after it shifts
     new = {"doc_id": "late", "title": "Tram", "text": "The new tram line opened by the harbour."}
     write(source, [{**new, "published": "2024-07-02"}, *recs])
@@ -217,7 +217,7 @@ def test_an_update_rewrites_only_the_shards_that_changed(tmp_path: Path) -> None
     assert (report.added, report.unchanged, report.embedded) == (1, 24, 1)
     assert (report.shards_written, report.shards_reused) == (1, 5)
     assert "1 of 6 shards written, the rest linked" in report_line(report)
-    after = files(index.current(p.settings.index_dir))
+    after = files(index.current(p.settings.index.index_dir))
     assert {k.split("/")[1] for k in after.keys() - before.keys()} == {"2024-07"}
     for name, inode in before.items():  # the same files, linked; only ids.npy written again
         assert (after[name] == inode) == (not name.endswith("ids.npy")), name
@@ -226,7 +226,7 @@ def test_an_update_rewrites_only_the_shards_that_changed(tmp_path: Path) -> None
     write(source, [{**new, "published": "2024-07-02"}, *recs])
     report = p.update()
     assert (report.changed, report.shards_written, report.shards_reused) == (1, 1, 5)
-    again = files(index.current(p.settings.index_dir))
+    again = files(index.current(p.settings.index.index_dir))
     changed = {k for k in after if not k.endswith("ids.npy") and again[k] != after[k]}
     assert {k.split("/")[1] for k in changed} == {"2024-02"}
     # and it searches as a fresh unsharded build of the same articles

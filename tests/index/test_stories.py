@@ -112,14 +112,14 @@ def build(tmp_path: Path, rows: list[dict[str, str]]) -> Pipeline:
 
 def test_build_stores_stories_checksummed_and_updates_keep_them(tmp_path: Path) -> None:
     p = build(tmp_path, STORY)
-    gen = index.current(p.settings.index_dir)
+    gen = index.current(p.settings.index.index_dir)
     assert FILE in index.read_manifest(gen).files  # `rag index verify` covers it
     first = read(gen)
     assert first["fire-1"] == first["fire-2"] != first["choir"]
     text = STORY[1]["text"].replace("Tuesday", "Wednesday")
     later = {**STORY[1], "doc_id": "fire-3", "published": "2024-06-12", "text": text}
     p = build(tmp_path, [*STORY, later])
-    now = read(index.current(p.settings.index_dir))
+    now = read(index.current(p.settings.index.index_dir))
     assert {k: now[k] for k in first} == first  # nothing reshuffled
     assert now["fire-3"] == first["fire-1"]  # the new report joined the story
     p.verify()
@@ -141,7 +141,7 @@ def test_story_timeline_and_refs(tmp_path: Path) -> None:
 
 def test_an_index_without_stories_loads_and_says_so(tmp_path: Path) -> None:
     p = build(tmp_path, STORY)
-    gen = index.current(p.settings.index_dir)
+    gen = index.current(p.settings.index.index_dir)
     (gen / FILE).unlink()  # as an index built before stories
     p.live.stories.clear()
     p.live.reload()

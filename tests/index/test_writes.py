@@ -57,7 +57,7 @@ def assert_unchanged(p: Pipeline, gen: str, result: subprocess.CompletedProcess[
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert "the live index is unchanged" in result.stderr
-    index_dir = p.settings.index_dir
+    index_dir = p.settings.index.index_dir
     assert current(index_dir).name == gen and not list(index_dir.glob("gen-*.partial"))
     assert [g.name for g in index_dir.glob("gen-*")] == [gen]  # the half-written one is gone
     fresh = Pipeline(p.settings, FakeEmbedder())

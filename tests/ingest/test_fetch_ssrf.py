@@ -76,7 +76,7 @@ def test_the_owner_can_allow_private_hosts(
 ) -> None:
     feed = hostile_feed(site, metadata=False)
     monkeypatch.setenv("RAG_ALLOW_PRIVATE_HOSTS", "1")
-    assert Settings.load().allow_private_hosts is True
+    assert Settings.load().fetching.allow_private_hosts is True
     lines: list[Skipped] = []
     r = make(tmp_path, allow_private_hosts=True).build([feed], on_skip=lines.append)
     assert r.articles == 3 and lines == []

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,15 +26,13 @@ from rag.types import Article, BuildReport, Note, Skipped
 from tests.conftest import ROOT, FakeEmbedder, InFlight, write_articles
 from tests.localweb import Reply, Site, Story, atom, page, publish, rss, story
 
-
-@dataclass(frozen=True)
-class Quick(Settings):
-    """Settings with the fetch limits the tests want (read by rag/ingest/fetch.py `Limits.of`)."""
-
-    fetch_host_interval: float = 0.0
-    fetch_backoff: float = 0.01
-    fetch_timeout: float = 5.0
-    fetch_max_bytes: int = 200_000
+# the fetch limits the tests want, by flat setting name (read by rag/ingest/fetch.py `Limits.of`)
+QUICK: dict[str, Any] = {
+    "fetch_host_interval": 0.0,
+    "fetch_backoff": 0.01,
+    "fetch_timeout": 5.0,
+    "fetch_max_bytes": 200_000,
+}
 
 
 @pytest.fixture
@@ -51,8 +49,13 @@ def other() -> Iterator[Site]:
 
 
 def make(tmp_path: Path, **settings: Any) -> Pipeline:
-    s = Quick.load(
-        env={}, index_dir=tmp_path / "index", model="fake", min_score=0.3, gate="off", **settings
+    s = Settings.load(
+        env={},
+        index_dir=tmp_path / "index",
+        model="fake",
+        min_score=0.3,
+        gate="off",
+        **{**QUICK, **settings},
     )
     return Pipeline(s, FakeEmbedder())
 
@@ -62,7 +65,7 @@ def by_title(p: Pipeline) -> dict[str, Article]:
 
 
 def run_of(p: Pipeline, source: str) -> webstate.Run:
-    return webstate.runs(p.settings.index_dir)[source]
+    return webstate.runs(p.settings.index.index_dir)[source]
 
 
 def log(site: Site) -> list[tuple[str, int]]:
@@ -249,8 +252,8 @@ def test_entries_that_leave_the_feed_stay_until_removed(
     publish(site, [a, b])
     assert "The harbour plan passes" not in by_title(p) and p.update().articles == 4
     # the source taken off the list: its articles go at the next update, its state with it
-    assert follow.remove(p.settings.index_dir, [feed]) == [str(corpus)]
-    assert p.update().removed == 1 and feed not in webstate.runs(p.settings.index_dir)
+    assert follow.remove(p.settings.index.index_dir, [feed]) == [str(corpus)]
+    assert p.update().removed == 1 and feed not in webstate.runs(p.settings.index.index_dir)
     assert len(p.articles()) == 3
 
 
@@ -364,9 +367,9 @@ def test_robots_txt_that_cannot_be_read_means_not_now(site: Site) -> None:
 
 
 def test_limits_come_from_fetch_settings() -> None:
-    limits = fetch.Limits.of(Quick())
+    limits = fetch.Limits.of(Settings.load(env={}, **QUICK).fetching)
     assert limits.host_interval == 0 and limits.max_bytes == 200_000
-    assert fetch.Limits.of(Settings()) == fetch.Limits()
+    assert fetch.Limits.of(Settings().fetching) == fetch.Limits() == fetch.Limits.of(None)
 
 
 def test_urls_are_normalised() -> None:
@@ -390,7 +393,7 @@ def test_a_damaged_state_file_is_started_afresh(tmp_path: Path, site: Site) -> N
     feed = publish(site, [story("harbour")])
     p = make(tmp_path)
     p.build([feed])
-    (p.settings.index_dir / webstate.STATE).write_bytes(b"not a database" * 100)
+    (p.settings.index.index_dir / webstate.STATE).write_bytes(b"not a database" * 100)
     site.clear()
     assert p.update().unchanged == 1 and site.hits("/feed.xml") == [200]  # not conditional
 
@@ -401,7 +404,7 @@ def test_a_damaged_state_file_is_started_afresh(tmp_path: Path, site: Site) -> N
 def test_sources_list_follows_builds_and_updates(tmp_path: Path, site: Site, corpus: Path) -> None:
     feed = publish(site, [story("harbour")])
     p = make(tmp_path)
-    idx = p.settings.index_dir
+    idx = p.settings.index.index_dir
     p.build([corpus])
     assert follow.listed(idx) == [str(corpus)]
     assert follow.add(idx, [feed, str(corpus)]) == [str(corpus), feed]
@@ -616,11 +619,11 @@ def test_index_tab_sources_table_and_setting(tmp_path: Path, site: Site) -> None
     p = make(tmp_path)
     p.build([folder, feed])
     r = follow.Refresher(p.update, log=lambda line: None)
-    html = sources_panel(p.settings.index_dir, r)
+    html = sources_panel(p.settings.index.index_dir, r)
     assert "Scheduled refresh is off" in html and feed in html and "folder" in html
     assert '<td class="n">1</td>' in html  # one new article from the feed
-    html = set_refresh(p.settings.index_dir, r, "15m")
+    html = set_refresh(p.settings.index.index_dir, r, "15m")
     assert "Refreshes every 15m; next at" in html and r.every == 900
     with pytest.raises(gr.Error, match="not a duration"):
-        set_refresh(p.settings.index_dir, r, "whenever")
+        set_refresh(p.settings.index.index_dir, r, "whenever")
     r.stop()

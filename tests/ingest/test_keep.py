@@ -116,7 +116,7 @@ def test_the_index_tab_warns_about_a_source_it_cannot_read(project: Path) -> Non
     p = make(project / "index")
     p.build([project / "seeds"])
     (project / "seeds").rename(project / "gone")
-    rows = follow.table(p.settings.index_dir)
+    rows = follow.table(p.settings.index.index_dir)
     assert [r.kind for r in rows] == ["missing"]
     (line,) = warnings(rows)
     assert line.startswith(f"{project / 'seeds'} cannot be found") and "keeps the articles" in line

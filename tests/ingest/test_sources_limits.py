@@ -161,8 +161,8 @@ def test_long_jsonl_record_and_feed_entry_are_cut(tmp_path: Path) -> None:
 
 
 def test_max_article_chars_setting() -> None:
-    assert Settings.load(env={}).max_article_chars == 1_000_000
-    assert Settings.load(env={"RAG_MAX_ARTICLE_CHARS": "5000"}).max_article_chars == 5000
+    assert Settings.load(env={}).index.max_article_chars == 1_000_000
+    assert Settings.load(env={"RAG_MAX_ARTICLE_CHARS": "5000"}).index.max_article_chars == 5000
     with pytest.raises(ConfigError, match="max_article_chars"):
         Settings.load(env={}, max_article_chars=10)
 

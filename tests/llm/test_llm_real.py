@@ -111,7 +111,7 @@ def test_pipeline_generates_through_the_server(
     answer = items[-1]
     assert isinstance(answer, Answer) and answer.llm == "smollm2"
     assert all(isinstance(i, str) for i in items[:-1])
-    assert_checked(answer, s.llm_passages)
+    assert_checked(answer, s.llm.passages)
     # a follow-up goes through the model's rewrite (the tiny model's wording is not judged)
     follow = p.ask("And when was that?", history=[(QUESTION, answer.text)], llm=True)
     assert follow.standalone and follow.question == "And when was that?"
@@ -131,7 +131,7 @@ def test_local_gguf(seed_index: Path, real_embedder) -> None:
     s = Settings.load(env={}, index_dir=seed_index, llm_path=str(smollm2()))
     answer = Pipeline(s, real_embedder, llm).ask(QUESTION, llm=True)
     assert answer.llm == "SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert_checked(answer, s.llm_passages)
+    assert_checked(answer, s.llm.passages)
 
 
 @pytest.mark.browser

@@ -149,8 +149,8 @@ def test_a_part_is_searched_within_its_outlet_and_dates() -> None:
     )
     cs = narrowed(s, c)
     assert cs is not None
-    assert cs.sources == ("Harbour Post | City News",)
-    assert (cs.date_from, cs.date_to, cs.as_of) == (
+    assert cs.retrieval.sources == ("Harbour Post | City News",)
+    assert (cs.retrieval.date_from, cs.retrieval.date_to, cs.retrieval.as_of) == (
         date(2031, 5, 2),
         date(2031, 5, 4),
         date(2031, 5, 4),

@@ -125,7 +125,8 @@ def test_llm_failures_are_told_in_a_readers_words(caplog: pytest.LogCaptureFixtu
 
 
 def test_llm_choice_only_when_a_model_is_configured(fake_pipeline: Pipeline) -> None:
-    s = replace(fake_pipeline.settings, llm_dir=fake_pipeline.settings.index_dir / "no-models")
+    idx = fake_pipeline.settings.index.index_dir
+    s = fake_pipeline.settings.with_(llm_dir=idx / "no-models")
     bare = Pipeline(s, fake_pipeline.embedder)
     assert not llm_configured(bare)
     assert llm_configured(Pipeline(s.with_(llm_url="http://127.0.0.1:9/v1"), bare.embedder))

@@ -172,7 +172,7 @@ def test_record_vote(fake_pipeline: Pipeline) -> None:
     from ui.handlers import record_vote
 
     held = [Turn(fake_pipeline.ask("How long do cats sleep?"), 1)]
-    idx = fake_pipeline.settings.index_dir
+    idx = fake_pipeline.settings.index.index_dir
     assert record_vote(idx, held, 0, True) == ""  # the user's own message
     assert "saved" in record_vote(idx, held, 1, False)
     assert record_vote(idx, held, 1, None) == ""
@@ -195,7 +195,7 @@ def test_update_index_saves_uploads_safely_and_reports(
         fake_pipeline, [str(up), str(bad)], lambda p, desc="", **_: calls.append((p, desc))
     )
     assert report.added == 1 and report.unchanged == 3 and len(saved) == 1
-    assert saved[0].parent == fake_pipeline.settings.index_dir / "uploads"
+    assert saved[0].parent == fake_pipeline.settings.index.index_dir / "uploads"
     assert problems and "not an article file" in problems[0]
     assert calls[0] == (0, "Reading articles") and calls[-1][0] == 1.0
     assert any(isinstance(p, tuple) for p, _ in calls)  # embedding progress
@@ -256,8 +256,6 @@ def test_every_api_endpoint_has_named_parameters(fake_pipeline: Pipeline) -> Non
 def test_settings_in_plain_words_and_the_llm_choice_only_with_a_model(
     fake_pipeline: Pipeline,
 ) -> None:
-    from dataclasses import replace
-
     from ui.app import build_app
 
     def component(app: Any, label_start: str) -> Any:
@@ -265,7 +263,7 @@ def test_settings_in_plain_words_and_the_llm_choice_only_with_a_model(
             b for b in app.blocks.values() if str(getattr(b, "label", "")).startswith(label_start)
         )
 
-    s = replace(fake_pipeline.settings, llm_dir=fake_pipeline.settings.index_dir / "none")
+    s = fake_pipeline.settings.with_(llm_dir=fake_pipeline.settings.index.index_dir / "none")
     bare = build_app(Pipeline(s, fake_pipeline.embedder))
     mode = component(bare, "How to find passages")
     assert [label for label, _ in mode.choices] == [
