@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "rag.text",
+    "rag.answer.evidence",
     "rag.errors",
     "rag.embed.backend",
     "rag.ingest.chunk",

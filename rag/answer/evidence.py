@@ -85,19 +85,25 @@ def gather(
         dtype=np.float32,
     )
     titles = [hits[i].article.title for i, _, _ in spans]
-    quotable = tuple(_quotable(h, t) for h, t in zip(titles, texts, strict=True))
+    quotable = tuple(_quotable(question, h, t) for h, t in zip(titles, texts, strict=True))
     return Evidence(tuple(spans), texts, sims, cover, sims + OVERLAP_WEIGHT * cover, quotable)
 
 
-def _quotable(title: str, sentence: str) -> bool:
-    """Whether `sentence` may be quoted as an answer: not the article's headline (it names the
-    subject, seldom the fact asked for) and not a question (it asks, never answers).
+def _quotable(question: str, title: str, sentence: str) -> bool:
+    """Whether `sentence` may be quoted as an answer: never a question (it asks, never
+    answers); the article's headline only when it holds a phrase of the kind `question` asks
+    for (it names the subject, seldom the fact asked for).
 
-    >>> _quotable("Ferry sails", "Ferry sails"), _quotable("", "Will it sail?")
+    >>> _quotable("How many ride?", "Ferry sails", "Ferry sails"), _quotable("Who?", "", "Why?")
     (False, False)
+    >>> _quotable("How many ride?", "180 ride the ferry", "180 ride the ferry")
+    True
     """
     said = " ".join(sentence.split()).casefold()
-    return said != " ".join(title.split()).casefold() and not said.rstrip("\"'”’)").endswith("?")
+    if said.rstrip("\"'”’)").endswith("?"):
+        return False
+    headline = said == " ".join(title.split()).casefold()
+    return not headline or bool(wanted(question) and phrase(question, sentence))
 
 
 def lead(question: str, ev: Evidence, near: float = LEAD_MARGIN) -> tuple[int, str] | None:
