@@ -128,7 +128,7 @@ def _parse(name: str, raw: str) -> Any:
     try:
         if name in ("as_of", "date_from", "date_to"):
             return date.fromisoformat(raw)
-        if name in ("sources", "llm_endpoints"):
+        if name in ("outlets", "llm_endpoints"):
             return tuple(s.strip() for s in raw.split(",") if s.strip())
         if isinstance(default, Path):
             return Path(raw)

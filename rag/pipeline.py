@@ -182,7 +182,7 @@ class Pipeline:
         as_of: date | None | Keep = KEEP,
         date_from: date | None | Keep = KEEP,
         date_to: date | None | Keep = KEEP,
-        sources: tuple[str, ...] | Keep = KEEP,
+        outlets: tuple[str, ...] | Keep = KEEP,
         per_article: int | Keep = KEEP,
         recency_days: float | Keep = KEEP,
         recency_weight: float | Keep = KEEP,
@@ -197,7 +197,7 @@ class Pipeline:
             as_of=as_of,
             date_from=date_from,
             date_to=date_to,
-            sources=sources,
+            outlets=outlets,
             per_article=per_article,
             recency_days=recency_days,
             recency_weight=recency_weight,
@@ -219,7 +219,7 @@ class Pipeline:
         as_of: date | None | Keep = KEEP,
         date_from: date | None | Keep = KEEP,
         date_to: date | None | Keep = KEEP,
-        sources: tuple[str, ...] | Keep = KEEP,
+        outlets: tuple[str, ...] | Keep = KEEP,
     ) -> Answer:
         """An extractive answer with citations, or a refusal with the closest passages.
 
@@ -228,7 +228,7 @@ class Pipeline:
         other keywords change those settings for this call only.
         """
         s = self._settings(
-            k=k, mode=mode, as_of=as_of, date_from=date_from, date_to=date_to, sources=sources
+            k=k, mode=mode, as_of=as_of, date_from=date_from, date_to=date_to, outlets=outlets
         )
         return self.answerer.ask(question, _with_llm(request, llm), s, history)
 
@@ -244,12 +244,12 @@ class Pipeline:
         as_of: date | None | Keep = KEEP,
         date_from: date | None | Keep = KEEP,
         date_to: date | None | Keep = KEEP,
-        sources: tuple[str, ...] | Keep = KEEP,
+        outlets: tuple[str, ...] | Keep = KEEP,
     ) -> Iterator[str | Answer]:
         """The answer as it is written: text pieces (str), then the checked `Answer`, last
         (keywords as for `ask`)."""
         s = self._settings(
-            k=k, mode=mode, as_of=as_of, date_from=date_from, date_to=date_to, sources=sources
+            k=k, mode=mode, as_of=as_of, date_from=date_from, date_to=date_to, outlets=outlets
         )
         return self.answerer.ask_stream(question, _with_llm(request, llm), s, history)
 

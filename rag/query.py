@@ -54,7 +54,7 @@ class Query:
             if value is not None:
                 changes[name] = value
         if self.outlets:
-            changes["sources"] = self.outlets
+            changes["outlets"] = self.outlets
         return s.with_(**changes) if changes else s
 
     def generating(self, s: Settings) -> bool:

@@ -100,7 +100,7 @@ class RetrievalSettings(Group):
     as_of: date | None = None  # ignore articles published after this date
     date_from: date | None = None
     date_to: date | None = None
-    sources: tuple[str, ...] = ()  # outlets to keep (empty = all)
+    outlets: tuple[str, ...] = ()  # outlets to keep (empty = all)
     # a question naming outlets or dates is searched and answered part by part
     # (rag/search/across.py)
     parts: str = "on"  # "on" or "off"

@@ -207,7 +207,7 @@ def known(hit: Hit) -> set[str]:
     """Everything a passage vouches for: its words and numbers (spelled-out ones too), and its
     article's title, outlet and publication date."""
     a = hit.article
-    text = " ".join([hit.chunk.text, a.title, a.source])
+    text = " ".join([hit.chunk.text, a.title, a.outlet])
     out = set(numbers(text)) | dates(text)
     for m in TOKEN.finditer(text):
         tok = norm(m.group())

@@ -14,7 +14,7 @@ class Article:
     title: str
     text: str
     published: date | None = None
-    source: str = ""  # outlet, e.g. "cnn.com"
+    outlet: str = ""  # e.g. "cnn.com" (an input file or feed is a source; this is who published)
     url: str = ""
     path: str = ""  # where it was read from
     author: str = ""
@@ -107,7 +107,7 @@ class Part:
     named: str  # the outlet as the question names it ("" = none named)
     claim: str  # the question's words for this part
     doc_id: str = ""
-    source: str = ""  # the answering article's outlet, as indexed
+    outlet: str = ""  # the answering article's outlet, as indexed
     published: date | None = None
     title: str = ""
     citation: int = 0  # its [n] in the answer (0 = not cited)

@@ -66,7 +66,7 @@ def test_date_and_outlet_filters(fake_pipeline: Pipeline) -> None:
     assert all(h.article.published is None or h.article.published <= date(2024, 4, 1) for h in hits)
     assert not any("rocket" in h.article.title for h in hits)
     assert fake_pipeline.search("rocket", date_from=date(2030, 1, 1), mode="dense") == []
-    assert fake_pipeline.search("rocket", sources=("nowhere.example",)) == []
+    assert fake_pipeline.search("rocket", outlets=("nowhere.example",)) == []
 
 
 def test_rebuild_reuses_unchanged_vectors(tmp_path: Path, corpus: Path) -> None:

@@ -238,7 +238,7 @@ def _examples(articles: Sequence[tuple[Article, int]]) -> list[dict[str, str]]:
 
 
 def _outlets(articles: Sequence[tuple[Article, int]]) -> list[str]:
-    return sorted({a.source for a, _ in articles if a.source})
+    return sorted({a.outlet for a, _ in articles if a.outlet})
 
 
 def _overview(pipeline: Pipeline, rows: Sequence[tuple[Article, int]]) -> str:

@@ -54,7 +54,7 @@ def articles_html(articles: Sequence[tuple[Article, int]], limit: int = 300) -> 
     rows = "".join(
         "<tr>"
         f'<td class="id"><code>{esc(a.doc_id)}</code></td><td class="title">{title_html(a)}</td>'
-        f'<td class="outlet">{esc(a.source or "–")}</td>'
+        f'<td class="outlet">{esc(a.outlet or "–")}</td>'
         f'<td class="date">{esc(a.published.isoformat()) if a.published else "–"}</td>'
         f"<td>{n}</td>"
         "</tr>"

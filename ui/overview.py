@@ -66,7 +66,7 @@ def refreshed(built_at: str) -> str:
 def overview_html(articles: Sequence[Article], manifest: Manifest | None, problem: str = "") -> str:
     """One line on what the chat answers from: articles, outlets, dates, last refresh.
 
-    >>> a = Article("d", "T", "x", published=date(2024, 5, 1), source="cnn.com")
+    >>> a = Article("d", "T", "x", published=date(2024, 5, 1), outlet="cnn.com")
     >>> overview_html([a], None)
     '<div class="overview" id="overview">Answers come from <b>1 article</b> from 1 outlet ...'
     """

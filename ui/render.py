@@ -278,7 +278,7 @@ def also_html(hit: Hit) -> str:
     """ "Also reported by …": the near-duplicate copies of the hit's article, escaped.
 
     >>> from rag.types import Article, Chunk
-    >>> a, b = Article("a", "T", "x"), Article("b", "T <copy>", "x", source="bbc.co.uk")
+    >>> a, b = Article("a", "T", "x"), Article("b", "T <copy>", "x", outlet="bbc.co.uk")
     >>> also_html(Hit(Chunk(0, "a", 0, 1, "x"), a, 0.0, also=(b,)))
     '<div class="also">Also reported by: bbc.co.uk (T &lt;copy&gt;)</div>'
     """

@@ -55,7 +55,7 @@ def feedback_record(answer: Answer, vote: str, when: datetime | None = None) -> 
                 "n": c.n,
                 "doc_id": c.hit.article.doc_id,
                 "title": c.hit.article.title,
-                "source": c.hit.article.source,
+                "outlet": c.hit.article.outlet,
                 "published": (
                     c.hit.article.published.isoformat() if c.hit.article.published else None
                 ),

@@ -51,7 +51,7 @@ def export_markdown(answers: Sequence[Answer], when: str = "") -> str:
         for h in shown:
             a = h.article
             date_s = a.published.isoformat() if a.published else "undated"
-            line = f"{h.rank}. **{md_text(a.title or a.doc_id)}**, {md_text(a.source or '?')}, "
+            line = f"{h.rank}. **{md_text(a.title or a.doc_id)}**, {md_text(a.outlet or '?')}, "
             line += date_s
             url = _md_url(a.url)
             if url:

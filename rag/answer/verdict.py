@@ -120,7 +120,7 @@ def _part(x: Found, n: int, says: str) -> Part:
         named=x.claim.named,
         claim=x.claim.text,
         doc_id=a.doc_id if a else "",
-        source=outlet(a) if a else "",
+        outlet=outlet(a) if a else "",
         published=a.published if a else None,
         title=a.title if a else "",
         citation=n,
@@ -156,7 +156,7 @@ def compared(ps: tuple[Part, ...]) -> str:
     'Compared: Kelp Gazette (2031-05-02) [2]'
     """
     items = [
-        f"{p.source or p.named} ({p.published.isoformat() if p.published else 'undated'})"
+        f"{p.outlet or p.named} ({p.published.isoformat() if p.published else 'undated'})"
         + (f" [{p.citation}]" if p.citation else "")
         for p in ps
         if p.doc_id

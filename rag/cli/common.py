@@ -194,7 +194,7 @@ def hit_json(h: Hit) -> dict[str, Any]:
         "doc_id": a.doc_id,
         "title": a.title,
         "published": a.published.isoformat() if a.published else None,
-        "source": a.source,
+        "outlet": a.outlet,
         "url": a.url,
         "chunk_start": h.chunk.start,
         "chunk_end": h.chunk.end,

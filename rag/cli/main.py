@@ -144,14 +144,14 @@ def list_articles(as_json: bool, **opts: Any) -> None:
                         "doc_id": a.doc_id,
                         "title": a.title,
                         "published": date_,
-                        "source": a.source,
+                        "outlet": a.outlet,
                         "chunks": n,
                     },
                     ensure_ascii=False,
                 )
             )
         else:
-            click.echo(f"{a.doc_id}\t{date_}\t{a.source or '-'}\t{n}\t{a.title[:80]}")
+            click.echo(f"{a.doc_id}\t{date_}\t{a.outlet or '-'}\t{n}\t{a.title[:80]}")
 
 
 @index_group.command("verify")

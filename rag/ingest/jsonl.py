@@ -5,7 +5,8 @@ time, and a longer one is passed over in 1 MiB pieces and skipped; reading stops
 MAX_BYTES decompressed bytes (a gzip "bomb"), keeping the records before. Each over-long line
 or file gives one `Skipped`.
 
-    {"text": ..., "title", "published" (or "date"), "url", "source", "author", "doc_id"}
+    {"text": ..., "title", "published" (or "date"), "url", "outlet" (or "source"), "author",
+     "doc_id"}
     (all but text optional; other fields are ignored)
 """
 
@@ -142,7 +143,7 @@ def _record(line: bytes, lineno: int, path: Path, rel: str) -> Article | Skipped
         title=clip(field(obj, "title")) or first_sentence(text),
         text=text,  # as given: offsets computed elsewhere may point into it
         published=parse_date(obj.get("published") or obj.get("date")),
-        source=field(obj, "source") or host(url),
+        outlet=field(obj, "outlet") or field(obj, "source") or host(url),
         url=url,
         author=field(obj, "author"),
         path=where,

@@ -114,7 +114,7 @@ def entry_article(entry: Any, key: str, url: str, outlet: str) -> Article | None
         title=clip(markup._entry_title(entry)) or first_sentence(text),
         text=text,
         published=_entry_date(entry),
-        source=host(url) or outlet,
+        outlet=host(url) or outlet,
         url=url,
         author=markup._entry_author(entry),
         path=key,
@@ -152,7 +152,7 @@ def extract(
         text=body,
         published=(_entry_date(entry) if entry is not None else None)
         or parse_date(getattr(doc, "date", None)),
-        source=host(url) or getattr(doc, "sitename", None) or "",
+        outlet=host(url) or getattr(doc, "sitename", None) or "",
         url=url,
         author=getattr(doc, "author", None) or (stand_in.author if stand_in else ""),
         path=key,

@@ -37,10 +37,10 @@ def article(key: str, *, doc_id: str = "", **fields: Any) -> Article:
     """An Article with its doc_id (given, from the URL, or from `key`) and content hash."""
     if not doc_id:
         doc_id = make_id("u", fields["url"]) if fields.get("url") else make_id("f", key)
-    fields.setdefault("source", "")
+    fields.setdefault("outlet", "")
     fields.setdefault("url", "")
     digest = content_hash(
-        fields["title"], fields["text"], fields["published"], fields["source"], fields["url"]
+        fields["title"], fields["text"], fields["published"], fields["outlet"], fields["url"]
     )
     return Article(doc_id=doc_id, content_hash=digest, **fields)
 
@@ -54,9 +54,9 @@ def make_id(prefix: str, key: str) -> str:
     return prefix + hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
-def content_hash(title: str, text: str, published: date | None, source: str, url: str) -> str:
+def content_hash(title: str, text: str, published: date | None, outlet: str, url: str) -> str:
     """sha256 hex of an article's content and metadata: it changes when the article does."""
-    fields = [title, text, published.isoformat() if published else "", source, url]
+    fields = [title, text, published.isoformat() if published else "", outlet, url]
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -129,7 +129,7 @@ def outlet(a: Article) -> str:
     >>> outlet(Article("d", "t", "x", url="https://www.example.org/a?b=1"))
     'example.org'
     """
-    return a.source or host(a.url)
+    return a.outlet or host(a.url)
 
 
 def one_line(text: str, limit: int = 120) -> str:

@@ -244,7 +244,7 @@ def _read_file(path: Path, rel: str, max_chars: int) -> Iterator[Article | Skipp
 def _cut(art: Article, max_chars: int) -> Article:
     """`art` with its text cut to `max_chars` characters (and the content hash to match)."""
     text = art.text[:max_chars]
-    digest = content_hash(art.title, text, art.published, art.source, art.url)
+    digest = content_hash(art.title, text, art.published, art.outlet, art.url)
     return dataclasses.replace(art, text=text, content_hash=digest)
 
 

@@ -213,7 +213,7 @@ def _sides(groups: list[list[Span]], hits: Sequence[Hit], number: dict[int, int]
 
     def who(s: Span) -> str:
         a = hits[s.passage].article
-        return a.source or a.doc_id
+        return a.outlet or a.doc_id
 
     if len(groups) < 2 or len({who(s) for g in groups for s in g}) < 2:
         return ()

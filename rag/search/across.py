@@ -62,12 +62,12 @@ def narrowed(s: Settings, claim: Claim) -> Settings | None:
     changes: dict[str, object] = {}
     if claim.outlets:
         keep = claim.outlets
-        if s.retrieval.sources:
-            wanted = {outlet(x) for x in s.retrieval.sources}
+        if s.retrieval.outlets:
+            wanted = {outlet(x) for x in s.retrieval.outlets}
             keep = tuple(o for o in keep if outlet(o) in wanted)
         if not keep:
             return None
-        changes["sources"] = keep
+        changes["outlets"] = keep
     lo = max((d for d in (s.retrieval.date_from, claim.date_from) if d), default=None)
     hi = min((d for d in (s.retrieval.date_to, claim.date_to) if d), default=None)
     if lo and hi and lo > hi:
@@ -209,7 +209,7 @@ def group(hits: Sequence[Hit], claim: Claim, part: int) -> list[Hit]:
             return False
         if claim.date_to and (day is None or day > claim.date_to):
             return False
-        return outlet(h.article.source) in {outlet(o) for o in claim.outlets}
+        return outlet(h.article.outlet) in {outlet(o) for o in claim.outlets}
 
     return [h for h in hits if h.part == part or (claim.outlets and fits(h))]
 

@@ -4,7 +4,7 @@
     [n.outlets for n in o.find("Did the Daily Lantern's report come before Harbour Post's?")]
     # [('The Daily Lantern',), ('Harbour Post | City News',)]
 
-Outlets are matched against the index's own outlet names (`Article.source`): case aside, with
+Outlets are matched against the index's own outlet names (`Article.outlet`): case aside, with
 or without a leading "The", by the name before a " | ", " - " or ": " ("Harbour Post"), a web
 host without its ending ("kelp"), and possessives ("Harbour Post's").
 """
@@ -71,7 +71,7 @@ class Outlets:
 
 @lru_cache(maxsize=8)
 def outlets(names: tuple[str, ...]) -> Outlets:
-    """The matcher for these outlet names (the index's `Article.source` values)."""
+    """The matcher for these outlet names (the index's `Article.outlet` values)."""
     by_key: dict[str, set[str]] = {}
     for name in {n for n in names if n.strip()}:
         for a in aliases(name):

@@ -250,7 +250,7 @@ def part_json(p: Part) -> dict[str, object]:
     return {
         "named": p.named,
         "claim": p.claim,
-        "outlet": p.source,
+        "outlet": p.outlet,
         "date": p.published.isoformat() if p.published else None,
         "doc_id": p.doc_id,
         "title": p.title,

@@ -69,8 +69,8 @@ class Retriever:
             keep &= days <= upper.toordinal()  # undated articles (0) pass an upper bound
         if r.date_from:
             keep &= days >= r.date_from.toordinal()
-        if r.sources:
-            wanted = {outlet(x) for x in r.sources}
+        if r.outlets:
+            wanted = {outlet(x) for x in r.outlets}
             keep &= np.array([outlet(src) in wanted for src in self.store.article_source])
         if keep.all():
             return None

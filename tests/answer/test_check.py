@@ -26,13 +26,13 @@ def hit(text: str, n: int, doc: str, **meta: object) -> Hit:
 
 
 def _meta(meta: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in meta.items() if k in ("published", "source")}
+    return {k: v for k, v in meta.items() if k in ("published", "outlet")}
 
 
 @pytest.fixture
 def hits() -> dict[int, Hit]:
     return {
-        1: hit(BUDGET, 1, "budget", published=date(2024, 3, 4), source="reuters.com"),
+        1: hit(BUDGET, 1, "budget", published=date(2024, 3, 4), outlet="reuters.com"),
         2: hit(CATS, 2, "cats"),
     }
 

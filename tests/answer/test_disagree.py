@@ -257,7 +257,7 @@ def test_say_is_plain_and_newest_first() -> None:
 
 
 def hit(n: int, text: str, day: date, doc: str = "", title: str = "Ocean pact") -> Hit:
-    a = Article(doc or f"d{n}", title, text, published=day, source=f"outlet{n}.example")
+    a = Article(doc or f"d{n}", title, text, published=day, outlet=f"outlet{n}.example")
     return Hit(Chunk(n, a.doc_id, 0, len(text), text), a, 1.0, rank=n)
 
 

@@ -75,7 +75,7 @@ def test_build_ask_search_json(tmp_path: Path) -> None:
         "doc_id",
         "title",
         "published",
-        "source",
+        "outlet",
         "url",
         "chunk_start",
         "chunk_end",

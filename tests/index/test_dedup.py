@@ -27,8 +27,8 @@ def test_signatures_estimate_overlap() -> None:
 
 def test_groups_pick_the_earliest_copy() -> None:
     arts = [
-        Article("late", "t", STORY, published=date(2024, 5, 2), source="b.com"),
-        Article("early", "t", STORY + " (AP)", published=date(2024, 5, 1), source="a.com"),
+        Article("late", "t", STORY, published=date(2024, 5, 2), outlet="b.com"),
+        Article("early", "t", STORY + " (AP)", published=date(2024, 5, 1), outlet="a.com"),
         Article("other", "t", "Something else entirely, about weather and rain. " * 12),
         Article("short", "t", "Cookie banner."),
         Article("short2", "t", "Cookie banner."),

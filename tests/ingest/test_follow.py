@@ -90,7 +90,7 @@ def test_rss_items_are_fetched_as_pages_and_extracted(tmp_path: Path, site: Site
     assert harbour.url == site.url(a.path) and harbour.doc_id == make_id("u", harbour.url)
     assert library.url == site.url(b.path) + "?x=1"
     assert harbour.author == "Jane Roe" and harbour.published == date(2025, 6, 2)
-    assert harbour.source == "127.0.0.1" and "harbour council met on Monday" in harbour.text
+    assert harbour.outlet == "127.0.0.1" and "harbour council met on Monday" in harbour.text
     assert "Home | World" not in harbour.text and "Copyright" not in harbour.text  # the body only
     assert site.hits(b.path) == [200]
     agents = {headers.get("user-agent", "") for _, _, headers in site.log}

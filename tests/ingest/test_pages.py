@@ -48,8 +48,8 @@ def test_a_canonical_link_to_another_site_is_ignored_and_said(tmp_path: Path, si
     assert r.articles == 2
     got = {a.title: a for a, _ in p.articles()}
     b, a = got["The harbour plan passes"], got["Harbour plan scrapped"]
-    assert b.url == b_url and b.doc_id == make_id("u", b_url) and b.source == "localhost"
-    assert a.url == a_page and a.doc_id == make_id("u", a_page) and a.source == "127.0.0.1"
+    assert b.url == b_url and b.doc_id == make_id("u", b_url) and b.outlet == "localhost"
+    assert a.url == a_page and a.doc_id == make_id("u", a_page) and a.outlet == "127.0.0.1"
     (note,) = lines
     assert note.path == a_page and "canonical link" in note.reason and "another site" in note.reason
 

@@ -62,7 +62,7 @@ def test_seed_file() -> None:
     assert len(art.title) <= records.TITLE_CHARS + 1
     assert not art.text.startswith("date") and art.text.startswith("NATO Secretary General")
     assert art.text == art.text.strip()
-    assert art.source == "" and art.url == ""
+    assert art.outlet == "" and art.url == ""
     assert art.path == str(SEED)
     assert art.doc_id.startswith("f") and len(art.doc_id) == 17
     assert art.content_hash == content_hash(art.title, art.text, art.published, "", "")
@@ -293,7 +293,7 @@ def test_jsonl_fields(tmp_path: Path) -> None:
         title="Budget passes",
         text="  The council approved the budget.  ",  # records' text is kept exactly
         published=date(2024, 3, 5),
-        source="Example News",
+        outlet="Example News",
         url="https://www.example.com/a",
         path=f"{path}:1",
         author="Jane Doe",
@@ -314,9 +314,9 @@ def test_jsonl_derived_ids_titles_and_sources(tmp_path: Path) -> None:
     a, b = read([path])
     assert isinstance(a, Article) and isinstance(b, Article)
     assert a.doc_id == records.make_id("u", "https://www.cnn.com/x")
-    assert (a.title, a.source, a.published) == ("First.", "cnn.com", date(2023, 6, 2))
+    assert (a.title, a.outlet, a.published) == ("First.", "cnn.com", date(2023, 6, 2))
     assert b.doc_id == records.make_id("f", "a.ndjson#3") and b.path == f"{path}:3"
-    assert (b.title, b.source, b.published) == ("No url here.", "", None)
+    assert (b.title, b.outlet, b.published) == ("No url here.", "", None)
 
 
 def test_jsonl_bad_lines_are_skipped_and_the_rest_load(tmp_path: Path) -> None:
@@ -416,7 +416,7 @@ def test_html_page(tmp_path: Path) -> None:
     url = "https://www.harbourtimes.example/2024/03/05/port-strike-ends"
     assert art.title == "Port strike ends after three days"
     assert (art.author, art.published, art.url) == ("Jane Doe", date(2024, 3, 5), url)
-    assert art.source == "harbourtimes.example"
+    assert art.outlet == "harbourtimes.example"
     assert art.doc_id == records.make_id("u", url)
     assert "forty vessels" in art.text and "6 percent" in art.text
     assert "Most read" not in art.text and "All rights reserved" not in art.text
@@ -488,13 +488,13 @@ def test_rss_feed(tmp_path: Path) -> None:
         "Dock workers returned to work on Tuesday.\n\n"
         "The deal raises wages by 6 percent & more.\nNext line."
     )
-    assert (a.source, a.author, a.path) == (
+    assert (a.outlet, a.author, a.path) == (
         "harbourtimes.example",
         "Jane Doe",
         f"{path}#1",
     )
     assert b.text == "The summer timetable starts in May."
-    assert (b.url, b.published, b.source) == ("", date(2024, 3, 6), "harbourtimes.example")
+    assert (b.url, b.published, b.outlet) == ("", date(2024, 3, 6), "harbourtimes.example")
     assert b.doc_id == records.make_id("f", "harbour.rss#ferry-2024")
 
 
@@ -508,7 +508,7 @@ def test_atom_feed(tmp_path: Path) -> None:
         "The bridge reopened after repairs.",
         "Sam Roe",
     )
-    assert (a.published, a.source) == (date(2024, 4, 1), "news.valley.example")
+    assert (a.published, a.outlet) == (date(2024, 4, 1), "news.valley.example")
     assert a.doc_id == records.make_id("u", "https://news.valley.example/bridge")
     assert (b.title, b.text, b.published) == (
         "Library extends hours",
@@ -584,7 +584,7 @@ def test_news_corpus() -> None:
         records = [json.loads(line) for line in f]
     assert [a.doc_id for a in got] == [r["doc_id"] for r in records]
     first, rec = got[0], records[0]
-    assert (first.title, first.url, first.source) == (rec["title"], rec["url"], rec["source"])
+    assert (first.title, first.url, first.outlet) == (rec["title"], rec["url"], rec["source"])
     assert first.text == rec["text"] and first.published == date.fromisoformat(rec["published"])
     assert all(a.published and a.content_hash for a in got)
 

@@ -223,7 +223,7 @@ def test_install_reports_a_missing_part(tmp_path: Path, wheelhouse: tuple[Path, 
 
 
 def _hit(text: str, n: int) -> Hit:
-    a = Article(doc_id=f"d{n}", title=f"Title {n}", text=text, source="example.com")
+    a = Article(doc_id=f"d{n}", title=f"Title {n}", text=text, outlet="example.com")
     return Hit(Chunk(n, a.doc_id, 0, len(text), text), a, score=1.0, rank=n)
 
 

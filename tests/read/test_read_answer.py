@@ -13,7 +13,7 @@ from rag.types import Article, Chunk, Hit
 
 
 def _hit(text: str, rank: int, doc: str, source: str = "") -> Hit:
-    a = Article(doc_id=doc, title=f"Headline {doc}", text=f"Intro line. {text}", source=source)
+    a = Article(doc_id=doc, title=f"Headline {doc}", text=f"Intro line. {text}", outlet=source)
     start = len("Intro line. ")
     return Hit(Chunk(rank, doc, start, len(a.text), text), a, score=1 / rank, rank=rank)
 

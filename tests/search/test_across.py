@@ -143,19 +143,19 @@ def test_one_part_per_outlet_with_its_dates_and_the_order_asked() -> None:
 
 
 def test_a_part_is_searched_within_its_outlet_and_dates() -> None:
-    s = Settings.load(env={}, sources=("The Daily Lantern", "Harbour Post | City News"))
+    s = Settings.load(env={}, outlets=("The Daily Lantern", "Harbour Post | City News"))
     c = Claim(
         "x", "Harbour Post", ("Harbour Post | City News",), date(2031, 5, 2), date(2031, 5, 4)
     )
     cs = narrowed(s, c)
     assert cs is not None
-    assert cs.retrieval.sources == ("Harbour Post | City News",)
+    assert cs.retrieval.outlets == ("Harbour Post | City News",)
     assert (cs.retrieval.date_from, cs.retrieval.date_to, cs.retrieval.as_of) == (
         date(2031, 5, 2),
         date(2031, 5, 4),
         date(2031, 5, 4),
     )
-    assert narrowed(s.with_(sources=("Kelp Gazette - Sport",)), c) is None  # request excludes it
+    assert narrowed(s.with_(outlets=("Kelp Gazette - Sport",)), c) is None  # request excludes it
 
 
 def _hit(chunk: int, doc: str) -> Hit:
@@ -175,7 +175,7 @@ def test_merge_takes_each_part_in_turn_without_repeats() -> None:
 
 def test_each_named_outlet_gets_its_article_in_the_hits(towns: Pipeline) -> None:
     hits = towns.search("Do The Daily Lantern and Harbour Post both say the pier reopened?", k=4)
-    by_part = {h.part: h.article.source for h in hits if h.part}
+    by_part = {h.part: h.article.outlet for h in hits if h.part}
     assert by_part == {1: "The Daily Lantern", 2: "Harbour Post | City News"}
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     off = towns.search("Do The Daily Lantern and Harbour Post both say the pier reopened?",
@@ -188,7 +188,7 @@ def test_time_order_is_answered_from_the_stored_dates(towns: Pipeline) -> None:
                     "reported the bridge works?")  # fmt: skip
     assert not yes.refused and yes.text.startswith("Yes [1][2].")
     assert "The Daily Lantern (2031-05-01)" in yes.text and "(2031-05-03)" in yes.text
-    assert [(p.source, p.published) for p in yes.parts] == [
+    assert [(p.outlet, p.published) for p in yes.parts] == [
         ("The Daily Lantern", date(2031, 5, 1)),
         ("Harbour Post | City News", date(2031, 5, 3)),
     ]

@@ -45,7 +45,7 @@ def test_docstring_examples(module: str) -> None:
 
 
 def _art(doc_id: str, title: str, day: date | None, source: str = "", url: str = "") -> Article:
-    return Article(doc_id, title, "Text.", published=day, source=source, url=url)
+    return Article(doc_id, title, "Text.", published=day, outlet=source, url=url)
 
 
 def test_example_questions_are_whole_questions_about_the_newest_subjects() -> None:

@@ -32,7 +32,7 @@ def _answer() -> Answer:
         title="<b>Title</b>",
         text=text,
         published=date(2024, 1, 2),
-        source="cnn.com",
+        outlet="cnn.com",
         url="javascript:alert(1)",
     )
     h = Hit(Chunk(0, "d1", 0, len(text), text), a, score=0.5, rank=1, similarity=0.71)
