@@ -111,6 +111,24 @@ def _answer(page: Any, question: str = QUESTION) -> Any:
     return answer
 
 
+# an element is settled when it and every element around it are fully opaque and none of them
+# is running an animation (Gradio fades a result in while its request finishes)
+SETTLED_JS = """sel => {
+  const el = document.querySelector(sel);
+  if (!el) return false;
+  for (let e = el; e; e = e.parentElement) {
+    if (parseFloat(getComputedStyle(e).opacity) < 1) return false;
+    if (e.getAnimations().some(a => a.playState === "running")) return false;
+  }
+  return true;
+}"""
+
+
+def settled(page: Any, selector: str) -> None:
+    """Wait until `selector` is on the page as a reader sees it: opaque, not fading in."""
+    page.wait_for_function(SETTLED_JS, arg=selector)
+
+
 def audit(page: Any, where: str) -> None:
     """axe-core over the page: no serious or critical violation."""
     from axe_playwright_python.sync_playwright import Axe
@@ -154,10 +172,12 @@ def test_axe_audit_and_contrast_on_every_tab(
         page.fill("#search-box textarea", "ferry route")
         page.press("#search-box textarea", "Enter")
         page.wait_for_selector("#result-1")
+        settled(page, "#result-1")
         audit(page, f"search tab, {where}")
         contrast(page, f"search, {where}", {"result meta": "#result-1 .meta"})
         page.get_by_role("tab", name="Index").click()
         page.wait_for_selector("#articles table")
+        settled(page, "#articles table")
         audit(page, f"index tab, {where}")
     finally:
         page.close()
