@@ -214,22 +214,16 @@ class Pipeline:
         *,
         history: History = (),
         llm: bool | None = None,
-        k: int | Keep = KEEP,
-        mode: str | Keep = KEEP,
         as_of: date | None | Keep = KEEP,
-        date_from: date | None | Keep = KEEP,
-        date_to: date | None | Keep = KEEP,
-        outlets: tuple[str, ...] | Keep = KEEP,
     ) -> Answer:
         """An extractive answer with citations, or a refusal with the closest passages.
 
-        With `llm` (default: the request's or the settings' answer mode) the LLM writes it, and
-        its citations are checked; with `history` a follow-up is made standalone first. The
-        other keywords change those settings for this call only.
+        One request's choices (k, mode, dates, outlets, answer mode) come in `request`. With
+        `llm` (default: the request's or the settings' answer mode) the LLM writes the answer,
+        and its citations are checked; with `history` a follow-up is made standalone first;
+        `as_of` replaces the settings' date for this call (None clears it).
         """
-        s = self._settings(
-            k=k, mode=mode, as_of=as_of, date_from=date_from, date_to=date_to, outlets=outlets
-        )
+        s = self._settings(as_of=as_of)
         return self.answerer.ask(question, _with_llm(request, llm), s, history)
 
     def ask_stream(
@@ -239,18 +233,11 @@ class Pipeline:
         *,
         history: History = (),
         llm: bool | None = None,
-        k: int | Keep = KEEP,
-        mode: str | Keep = KEEP,
         as_of: date | None | Keep = KEEP,
-        date_from: date | None | Keep = KEEP,
-        date_to: date | None | Keep = KEEP,
-        outlets: tuple[str, ...] | Keep = KEEP,
     ) -> Iterator[str | Answer]:
         """The answer as it is written: text pieces (str), then the checked `Answer`, last
-        (keywords as for `ask`)."""
-        s = self._settings(
-            k=k, mode=mode, as_of=as_of, date_from=date_from, date_to=date_to, outlets=outlets
-        )
+        (arguments as for `ask`)."""
+        s = self._settings(as_of=as_of)
         return self.answerer.ask_stream(question, _with_llm(request, llm), s, history)
 
     def story(self, key: str) -> Story:
