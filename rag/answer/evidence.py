@@ -50,7 +50,7 @@ class Evidence:
     similarity: np.ndarray  # cosine of each sentence and the question
     coverage: np.ndarray  # share of the question's content words each sentence holds
     score: np.ndarray  # similarity + OVERLAP_WEIGHT * coverage
-    quotable: tuple[bool, ...] = ()  # may be quoted as an answer: no headline, no question
+    quotable: tuple[bool, ...]  # may be quoted as an answer (see _quotable)
 
     @property
     def order(self) -> list[int]:
@@ -59,7 +59,7 @@ class Evidence:
     @property
     def answers(self) -> list[int]:
         """The sentences an answer may quote, best first: all of them when none is quotable."""
-        picked = [j for j in self.order if j < len(self.quotable) and self.quotable[j]]
+        picked = [j for j in self.order if self.quotable[j]]
         return picked or self.order
 
     @property
@@ -77,7 +77,7 @@ def gather(
     texts = tuple(hits[i].article.text[s:e] for i, s, e in spans)
     if not spans:
         empty = np.zeros(0, np.float32)
-        return Evidence((), (), empty, empty, empty)
+        return Evidence((), (), empty, empty, empty, ())
     sims = np.asarray(encode(list(texts)) @ qvec.ravel(), dtype=np.float32)
     qwords = content_words(question)
     cover = np.array(
