@@ -107,15 +107,13 @@ def _answer(page: Any, question: str = QUESTION) -> Any:
     from tests.ui.test_browser import ask
 
     answer = ask(page, question)
-    page.wait_for_timeout(300)  # the message settles (Gradio fades it in)
+    settled(page, answer)  # Gradio fades the message in
     return answer
 
 
 # an element is settled when it and every element around it are fully opaque and none of them
 # is running an animation (Gradio fades a result in while its request finishes)
-SETTLED_JS = """sel => {
-  const el = document.querySelector(sel);
-  if (!el) return false;
+SETTLED_JS = """el => {
   for (let e = el; e; e = e.parentElement) {
     if (parseFloat(getComputedStyle(e).opacity) < 1) return false;
     if (e.getAnimations().some(a => a.playState === "running")) return false;
@@ -124,9 +122,11 @@ SETTLED_JS = """sel => {
 }"""
 
 
-def settled(page: Any, selector: str) -> None:
-    """Wait until `selector` is on the page as a reader sees it: opaque, not fading in."""
-    page.wait_for_function(SETTLED_JS, arg=selector)
+def settled(page: Any, target: Any) -> None:
+    """Wait until `target` (a selector or a locator) is on the page as a reader sees it:
+    opaque, not fading in."""
+    element = page.locator(target) if isinstance(target, str) else target
+    page.wait_for_function(SETTLED_JS, arg=element.element_handle())
 
 
 def audit(page: Any, where: str) -> None:
