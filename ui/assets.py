@@ -42,6 +42,10 @@ button[role="tab"].selected { color: #c2410c !important; }
 .dark button[role="tab"].selected { color: #fdba74 !important; }
 #remove { background: #b91c1c !important; border-color: #b91c1c !important;
   color: #ffffff !important; }
+/* Gradio's orange primary button is white on #f97316 (2.8:1) or #ea580c (3.6:1): darker */
+#update { background: #c2410c !important; border-color: #c2410c !important;
+  color: #ffffff !important; }
+#update:hover { background: #9a3412 !important; border-color: #9a3412 !important; }
 #cards .cards { max-width: 100%; }
 @media (min-width: 761px) {
   #cards { max-height: calc(100vh - 120px); overflow-y: auto !important; padding-right: 4px; }

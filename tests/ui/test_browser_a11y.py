@@ -79,6 +79,24 @@ CONTRAST_JS = r"""
 """
 
 
+# every text a reader sees, whatever it is: an element with letters or digits of its own, not
+# inside a disabled control (WCAG exempts inactive ones) nor faded out (Gradio's hidden timers);
+# a lone separator ("·" between the footer's links) is decoration
+EVERY_TEXT_JS = r"""() => {
+  document.querySelectorAll('[data-text]').forEach((e) => e.removeAttribute('data-text'));
+  const faded = (e) => { for (; e; e = e.parentElement)
+      if (+getComputedStyle(e).opacity === 0) return true;
+    return false; };
+  for (const e of document.querySelectorAll('body *')) {
+    const own = [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent);
+    if (['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(e.tagName)) continue;
+    if (!/[\p{L}\p{N}]/u.test(own.join(''))) continue;
+    if (e.closest('[disabled], [aria-disabled="true"]') || faded(e)) continue;
+    e.setAttribute('data-text', '');
+  }
+}"""
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("a11y")
@@ -143,6 +161,10 @@ def audit(page: Any, where: str) -> None:
 
 
 def contrast(page: Any, where: str, kinds: dict[str, str] = TEXTS) -> None:
+    """Each text of `kinds` (what it is: its selector) at ≥ 4.5:1 as rendered; then, with the
+    same measure, every other text on the page (buttons, labels, Gradio's own)."""
+    page.evaluate(EVERY_TEXT_JS)
+    kinds = {**kinds, "any other text": "[data-text]"}
     low = []
     for kind, sel in kinds.items():
         for m in page.evaluate(CONTRAST_JS, sel):
@@ -162,6 +184,7 @@ def test_axe_audit_and_contrast_on_every_tab(
         if scheme == "dark":
             assert page.evaluate("document.body.classList.contains('dark')")
         audit(page, f"first screen, {where}")
+        contrast(page, f"first screen, {where}", {"overview": "#overview", "hint": ".hints p"})
         _answer(page)
         audit(page, f"chat with an answer, {where}")
         contrast(page, f"chat, {where}")
@@ -179,6 +202,7 @@ def test_axe_audit_and_contrast_on_every_tab(
         page.wait_for_selector("#articles table")
         settled(page, "#articles table")
         audit(page, f"index tab, {where}")
+        contrast(page, f"index, {where}", {"update button": "#update"})
     finally:
         page.close()
 
