@@ -19,6 +19,7 @@ from rag.answer.gate import PACKAGED, Gate
 from rag.answer.generated import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
 from rag.config import Settings
 from rag.embed.embedder import Embedder
+from rag.embed.memo import Encode, Memo
 from rag.errors import IndexCorruptError, InputError, LLMError
 from rag.live import Live, Loaded
 from rag.llm.clients import LLM
@@ -161,15 +162,22 @@ class Answerer:
         if s.retrieval.parts != "on":
             return None
         whole = s.with_(parts="off")
+        encode = Memo(self.embedder.encode)  # the parts read many of the same sentences
 
         def part(g: list[Hit], text: str) -> Answer:  # a part's answer, from its own words
-            vec = qvec if text == q else self.embedder.encode([text])[0]
-            return self._extractive(text, vec, g, whole, self._read(text, g, whole))
+            vec = qvec if text == q else encode([text])[0]
+            return self._extractive(text, vec, g, whole, self._read(text, g, whole), encode)
 
         return across.answer(q, hits, s, self.live.load().store, part)
 
     def _extractive(
-        self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings, read: Read | None
+        self,
+        q: str,
+        qvec: np.ndarray,
+        hits: list[Hit],
+        s: Settings,
+        read: Read | None,
+        encode: Encode | None = None,
     ) -> Answer:
         """The reader model's answer when it read the passages, else the best sentences,
         refused below the gate's threshold (or `s.answers.min_score` without a gate)."""
@@ -180,7 +188,8 @@ class Answerer:
             return read_answer.answer(q, hits, reading, sure, floor)
         gate = self.gate(s)
         floor = gate.threshold(s.answers.refusal_precision) if gate else s.answers.min_score
-        return extractive(q, qvec, hits, self.embedder.encode, min_score=floor, gate=gate)
+        encode = encode or self.embedder.encode
+        return extractive(q, qvec, hits, encode, min_score=floor, gate=gate)
 
     def _finish(self, answer: Answer, loaded: Loaded, s: Settings) -> Answer:
         """The answer with its disagreements, the date it is as of, and its hits' stories."""

@@ -3,6 +3,7 @@ for sharded indexes, term counts per shard scored from every shard's statistics 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -40,9 +41,13 @@ def stems(text: str) -> list[str]:
     >>> stems("The ferries sailed at dawn")
     ['ferri', 'sail', 'dawn']
     """
-    return _stemmer.stemWords(
-        [w for w in (m.lower() for m in _WORD.findall(text)) if w not in STOP]
-    )
+    return list(_stems(text))
+
+
+@functools.lru_cache(maxsize=4096)  # rescoring stems the same passages for every search
+def _stems(text: str) -> tuple[str, ...]:
+    words = [w for w in (m.lower() for m in _WORD.findall(text)) if w not in STOP]
+    return tuple(_stemmer.stemWords(words))
 
 
 class KeywordIndex:

@@ -84,7 +84,8 @@ def search(
 ) -> list[Hit] | None:
     """The hits of every part and clause: each one's best article first, in turn, then the
     rest by reciprocal rank fusion; None when the question names no outlet and no date
-    (search it as usual)."""
+    (search it as usual). A clause is searched in its part's outlet, or in the outlets the
+    question names when it names one for every part."""
     p = parse(question, retriever.store, s)
     if not p.across:
         return None
@@ -95,14 +96,25 @@ def search(
         rankings.append([replace(h, part=i) for h in found])
     split = clauses(question, p, known(retriever.store))
     vectors = encode([text for text, _ in split]) if split else np.zeros((0, len(qvec)))
+    named = named_only(s, p)
     for (text, part), vec in zip(split, vectors, strict=True):
-        cs = narrowed(s, p.claims[part - 1]) if part else s
+        cs = narrowed(s, p.claims[part - 1]) if part else named
         found = retriever.search(text, vec, cs) if cs else []
         rankings.append([replace(h, part=part) for h in found])
     whole = retriever.search(question, qvec, s)
     tops = merge([r[:1] for r in rankings], s.retrieval.k, s.retrieval.per_article)
     return merge(
         [tops, fuse([*rankings, whole])], s.retrieval.k, s.retrieval.per_article, in_turn=False
+    )
+
+
+def named_only(s: Settings, p: Parsed) -> Settings | None:
+    """`s` kept to the outlets the question names, when each of its parts names one: a clause
+    that names no outlet ("..., and took on its rival's debts") is then about one of theirs."""
+    if not all(c.outlets for c in p.claims):
+        return s
+    return narrowed(
+        s, Claim("", outlets=tuple(dict.fromkeys(o for c in p.claims for o in c.outlets)))
     )
 
 

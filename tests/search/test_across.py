@@ -17,7 +17,7 @@ import rag.search.outlets
 import rag.search.parts
 from rag import Pipeline, Settings
 from rag.cli.main import main
-from rag.search.across import merge, narrowed
+from rag.search.across import merge, named_only, narrowed
 from rag.search.outlets import aliases, outlets
 from rag.search.parts import Claim, dates, parse
 from rag.types import Article, Chunk, Hit
@@ -156,6 +156,17 @@ def test_a_part_is_searched_within_its_outlet_and_dates() -> None:
         date(2031, 5, 4),
     )
     assert narrowed(s.with_(outlets=("Kelp Gazette - Sport",)), c) is None  # request excludes it
+
+
+def test_a_clause_naming_no_outlet_is_searched_in_the_outlets_the_question_names() -> None:
+    s = Settings.load(env={})
+    q = "Which council, said The Daily Lantern and Harbour Post, spent 40,000 crowns on planks?"
+    both = named_only(s, parse(q, outlets(OUTLETS), TODAY))
+    assert both is not None
+    assert both.retrieval.outlets == ("The Daily Lantern", "Harbour Post | City News")
+    anywhere = parse("Did the pier reopen before the bridge works began in May 2031?",
+                     outlets(OUTLETS), TODAY)  # fmt: skip
+    assert anywhere.across and named_only(s, anywhere) is s  # a part names no outlet: any
 
 
 def _hit(chunk: int, doc: str) -> Hit:
