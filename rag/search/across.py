@@ -90,6 +90,7 @@ def search(
     if not p.across:
         return None
     rankings = []
+    final, s = s, s.with_(k=max(s.retrieval.k, DEPTH))
     for i, claim in enumerate(p.claims, 1):
         cs = narrowed(s, claim)
         found = retriever.search(question, qvec, cs) if cs else []
@@ -102,10 +103,9 @@ def search(
         found = retriever.search(text, vec, cs) if cs else []
         rankings.append([replace(h, part=part) for h in found])
     whole = retriever.search(question, qvec, s)
-    tops = merge([r[:1] for r in rankings], s.retrieval.k, s.retrieval.per_article)
-    return merge(
-        [tops, fuse([*rankings, whole])], s.retrieval.k, s.retrieval.per_article, in_turn=False
-    )
+    k, per = final.retrieval.k, final.retrieval.per_article
+    tops = merge([r[:1] for r in rankings], k, per)
+    return merge([tops, fuse([*rankings, whole])], k, per, in_turn=False)
 
 
 def named_only(s: Settings, p: Parsed) -> Settings | None:
@@ -117,6 +117,9 @@ def named_only(s: Settings, p: Parsed) -> Settings | None:
         s, Claim("", outlets=tuple(dict.fromkeys(o for c in p.claims for o in c.outlets)))
     )
 
+
+DEPTH = 30  # hits each part's and clause's search gives the fusion (MultiHop-RAG dev: 10 -> 30
+# raised recall@10 .914 -> .919)
 
 CLAUSE = re.compile(
     r",\s*(?:and\s+|while\s+|but\s+|or\s+)?|;\s*|\s+while\s+"
