@@ -30,7 +30,7 @@ CSS = (
    face bundled beside it. */
 @font-face { font-family: 'Source Sans Pro'; font-style: normal; font-weight: 700;
   src: url('static/fonts/SourceSansPro/SourceSansPro-Bold.woff2') format('woff2'); }
-.card-head, .cards h3, #status th, .articles th, #index-report strong, #chat strong,
+.card-head, .cards h2, #status th, .articles th, #index-report strong, #chat strong,
 #title h1, .overview b, .sheet-back, .sheet-open { font-weight: 700 !important; }
 #title h1 { font-size: 1.5rem; margin: .2em 0; }
 #title, #title .prose { overflow: visible !important; }
@@ -53,7 +53,7 @@ button[role="tab"].selected { color: #c2410c !important; }
 .overview { font-size: .92em; color: var(--rag-muted); padding: .2em .1em; }
 .hints p { font-size: .88em; color: var(--rag-muted); margin: .3em .1em; }
 .hints .hint-narrow { display: none; }
-.cards h3 { margin: 0 0 .2em; font-size: 1em; }
+.cards h2 { margin: 0 0 .2em; font-size: 1em; }
 .cards .asked { font-size: .85em; color: var(--rag-muted); margin-bottom: .6em;
   overflow-wrap: anywhere; }
 .cards.empty { color: var(--rag-muted); padding: .5em 0; }

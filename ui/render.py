@@ -314,7 +314,7 @@ def cards_html(answer: Answer, turn: int = 0) -> str:
     dates = {h.rank: h.article.published for h in answer.hits}
     newest = {n for d in answer.disagreements for n in latest(d, dates)}
     return (
-        f'<div class="cards" data-turn="{turn}"><h3>{head}</h3>'
+        f'<div class="cards" data-turn="{turn}"><h2>{head}</h2>'
         f'<div class="asked">for: {esc(answer.standalone or answer.question)}</div>'
         + "".join(
             card(

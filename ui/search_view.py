@@ -31,7 +31,7 @@ def search_html(query: str, hits: Sequence[Hit]) -> str:
         for h in hits
     ]
     return (
-        f'<div class="cards results"><h3>{len(hits)} passages for “{esc(query)}”</h3>'
+        f'<div class="cards results"><h2>{len(hits)} passages for “{esc(query)}”</h2>'
         + "".join(rows)
         + "</div>"
     )

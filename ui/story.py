@@ -81,7 +81,7 @@ def story_html(story: Story, turn: int | None = None) -> str:
     title = esc(latest.title or latest.doc_id) if latest else ""
     return (
         f'<div class="cards story-view" data-turn="story" id="story-view">{back}'
-        f'<h3>Story: {title}</h3><div class="story-meta">{" · ".join(facts)}</div>'
+        f'<h2>Story: {title}</h2><div class="story-meta">{" · ".join(facts)}</div>'
         '<button type="button" class="story-flip" aria-pressed="false">Show oldest first</button>'
         f'<ol class="timeline">{rows}</ol></div>'
     )
@@ -103,7 +103,7 @@ CSS = """
 a.story-link { font-size: .85em; color: var(--rag-link); text-decoration: none; cursor: pointer;
   display: inline-block; margin-top: .3em; }
 a.story-back { font-size: .9em; color: var(--rag-link); text-decoration: none; cursor: pointer; }
-.story-view h3 { margin-top: .4em !important; }
+.story-view h2 { margin-top: .4em !important; }
 .story-view .story-meta { font-size: .88em; color: var(--rag-muted); margin-bottom: .5em; }
 .story-view .story-flip { font-size: .85em; border: 1px solid var(--border-color-primary);
   border-radius: 6px; padding: 1px 8px; background: none; color: inherit; cursor: pointer; }

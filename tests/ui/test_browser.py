@@ -167,7 +167,7 @@ def test_cited_answer_citation_click_and_article(page: Any) -> None:
     expect(answer.locator("a.cite").first).to_be_visible()
     assert "Keir Starmer" in answer.inner_text()
     expect(answer.locator("span.confidence")).to_contain_text("Confidence the articles answer")
-    expect(page.locator("#cards .cards h3")).to_have_text("Sources")
+    expect(page.locator("#cards .cards h2")).to_have_text("Sources")
     shot(page, "chat-desktop.png")
 
     answer.locator('a.cite[href="#passage-1"]').first.click()
@@ -255,7 +255,7 @@ def test_off_topic_question_is_refused_with_closest_passages(page: Any) -> None:
     expect(answer).to_contain_text("don't answer")
     expect(answer.locator("a.cite")).to_have_count(0)
     expect(answer.locator("span.confidence.low")).to_be_visible()  # the gate's doubt, shown
-    expect(page.locator("#cards .cards h3")).to_contain_text("do not answer")
+    expect(page.locator("#cards .cards h2")).to_contain_text("do not answer")
     assert page.locator("#cards .card").count() >= 1
 
 

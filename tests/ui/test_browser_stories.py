@@ -100,7 +100,7 @@ def test_disagreement_then_story_view(
         assert top and newest and top["y"] < newest["y"]  # the oldest is shown first
 
         view.locator("a.story-back").click()
-        expect(page.locator("#cards .cards h3")).to_have_text("Sources")
+        expect(page.locator("#cards .cards h2")).to_have_text("Sources")
         assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
         assert page.dialogs == [], f"a dialog opened: {page.dialogs}"
     finally:

@@ -1,0 +1,106 @@
+"""The page's layout in a real browser (Debian's Chromium via Playwright), at 1400×900 and
+390×844: the Index tab fits a phone (the sources table scrolls in its own box, the upload
+label clears the upload arrow), a new question starts under the chat's "Conversation" label,
+and the headings go in order (axe's heading-order rule). The a11y tests' made-up articles and
+one of long sentences, the fake embedder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from rag import Pipeline, Settings
+from tests.conftest import FakeEmbedder, write_articles
+from tests.ui.test_browser import serve
+from tests.ui.test_browser_a11y import NEWS, PHONE, WIDE, _answer, _open, settled
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# an article of long sentences: its answer is taller than the chat box, as a news answer is
+LONG_QUESTION = (
+    "What did the Kelby harbour festival committee say about the Kelby harbour festival?"
+)
+LONG = {
+    "doc_id": "festival", "title": "Kelby harbour festival committee sets the festival dates",
+    "published": "2024-06-25", "source": "south.example", "url": "https://south.example/fest",
+    "text": " ".join(
+        f"The Kelby harbour festival committee said the Kelby harbour festival {what}, and the "
+        "committee said the harbour festival in Kelby would keep its boats, stalls, music and "
+        "evening lanterns along the old harbour wall for every visitor who comes to Kelby."
+        for what in ("opens on the first Friday of August", "runs for nine days this summer",
+                     "closes with fireworks over the harbour")
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("layout")
+    folder = write_articles(root / "articles")
+    news = [*NEWS, LONG]
+    (folder / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in news))
+    s = Settings.load(
+        env={"RAG_READER": "off"}, index_dir=root / "index", model="fake", min_score=0.1, gate="off"
+    )
+    pipeline = Pipeline(s, FakeEmbedder())
+    pipeline.build([folder])
+    app, url = serve(pipeline)
+    try:
+        yield url
+    finally:
+        app.close()
+
+
+WIDTHS = [(WIDE, "desktop"), (PHONE, "phone")]
+
+BOX_JS = """(e) => { const r = e.getBoundingClientRect();
+  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }"""
+
+
+def box(page: Any, selector: str) -> dict[str, float]:
+    element = page.locator(selector)
+    assert element.count() == 1, f"{selector}: {element.count()} elements"
+    return dict(element.evaluate(BOX_JS))
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
+
+
+@pytest.mark.parametrize(("viewport", "name"), WIDTHS)
+def test_headings_go_in_order(
+    browser: Any, served: str, viewport: dict[str, int], name: str
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    only = {"runOnly": {"type": "rule", "values": ["heading-order"]}}
+    page = _open(browser, served, viewport, "light")
+    try:
+        _answer(page)
+        if name == "phone":
+            page.locator("#sheet-open").tap()  # the sources sheet, its heading shown
+            settled(page, "#cards .cards")
+        found = Axe().run(page, options=only).response["violations"]
+        assert found == [], f"chat, {name}: {found}"
+        assert page.locator("#cards .cards > h2").first.inner_text() == "Sources"
+        if name == "phone":
+            page.keyboard.press("Escape")
+        page.get_by_role("tab", name="Search").click()
+        page.fill("#search-box textarea", "ferry route")
+        page.press("#search-box textarea", "Enter")
+        page.wait_for_selector("#result-1")
+        settled(page, "#result-1")
+        found = Axe().run(page, options=only).response["violations"]
+        assert found == [], f"search, {name}: {found}"
+        assert "passages for" in page.locator(".results > h2").inner_text()
+    finally:
+        page.close()
