@@ -13,13 +13,15 @@ PALETTE = """
   --rag-high-bg: #dcfce7; --rag-high-fg: #14532d; --rag-mid-bg: #fef3c7; --rag-mid-fg: #713f12;
   --rag-low-bg: #e5e7eb; --rag-low-fg: #1f2937; --rag-badge-bg: #dbeafe; --rag-badge-fg: #1e3a8a;
   --rag-differ-bg: #fee2e2; --rag-differ-fg: #7f1d1d; --rag-passage-bg: rgba(37, 99, 235, .10);
-  --rag-accent: #2563eb; --rag-on-bg: #eff6ff; --rag-on-fg: #1e3a8a; }
+  --rag-accent: #2563eb; --rag-on-bg: #eff6ff; --rag-on-fg: #1e3a8a;
+  --rag-edge: rgba(0, 0, 0, .28); }
 .dark { --rag-link: #93c5fd; --rag-muted: #d1d5db; --rag-mark-bg: #fde68a; --rag-mark-fg: #111827;
   --rag-warn: #fca5a5; --rag-pop-bg: #1f2937; --rag-pop-fg: #f9fafb; --rag-pop-line: #6b7280;
   --rag-high-bg: #14532d; --rag-high-fg: #dcfce7; --rag-mid-bg: #713f12; --rag-mid-fg: #fef3c7;
   --rag-low-bg: #374151; --rag-low-fg: #f3f4f6; --rag-badge-bg: #1e3a8a; --rag-badge-fg: #dbeafe;
   --rag-differ-bg: #7f1d1d; --rag-differ-fg: #fee2e2; --rag-passage-bg: rgba(147, 197, 253, .14);
-  --rag-accent: #60a5fa; --rag-on-bg: #1e3a8a; --rag-on-fg: #dbeafe; }
+  --rag-accent: #60a5fa; --rag-on-bg: #1e3a8a; --rag-on-fg: #dbeafe;
+  --rag-edge: rgba(255, 255, 255, .35); }
 """
 
 CSS = (
@@ -126,6 +128,17 @@ span.cite-wrap.shut > .pop { display: none !important; }
 #status th { white-space: nowrap; width: 1%; }
 #status td { overflow-wrap: anywhere; }
 .articles { max-height: 32em; overflow: auto; }
+/* the sources table scrolls sideways in its own box on a phone: a shadow on the side with more */
+#sources-table { background:
+  linear-gradient(to right, var(--background-fill-primary) 30%, transparent) left / 2.5em 100%
+    no-repeat local,
+  linear-gradient(to left, var(--background-fill-primary) 30%, transparent) right / 2.5em 100%
+    no-repeat local,
+  radial-gradient(farthest-side at 0 50%, var(--rag-edge), transparent) left / .9em 100% no-repeat,
+  radial-gradient(farthest-side at 100% 50%, var(--rag-edge), transparent) right / .9em 100%
+    no-repeat; }
+/* Gradio floats the upload box's label over its top: on two lines it covered the arrow */
+#upload label[data-testid="block-label"] { position: static !important; }
 .articles table { font-size: .88em; }
 .articles td { overflow-wrap: break-word; }
 .articles td.title { min-width: 10em; }

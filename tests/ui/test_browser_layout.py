@@ -77,6 +77,48 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
 
 
 @pytest.mark.parametrize(("viewport", "name"), WIDTHS)
+def test_sources_table_fits_or_scrolls_in_its_box(
+    browser: Any, served: str, viewport: dict[str, int], name: str
+) -> None:
+    page = _open(browser, served, viewport, "light")
+    try:
+        page.get_by_role("tab", name="Index").click()
+        page.wait_for_selector("#articles table")
+        settled(page, "#sources-table table")
+        width = viewport["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+        outer = box(page, "#sources-table")
+        assert outer["left"] >= 0 and outer["right"] <= width, (name, outer)
+        table = box(page, "#sources-table table")
+        if table["right"] > outer["right"] + 1:  # wider than its box: the box scrolls sideways
+            style = page.locator("#sources-table").evaluate("e => getComputedStyle(e)")
+            assert style["overflowX"] in ("auto", "scroll"), name
+            assert "radial-gradient" in style["backgroundImage"], "no shadow says there is more"
+            page.locator("#sources-table").evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+            last = box(page, "#sources-table th:last-child")
+            assert last["right"] <= outer["right"] + 1, "the last column cannot be reached"
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(("viewport", "name"), WIDTHS)
+def test_upload_label_clears_the_arrow(
+    browser: Any, served: str, viewport: dict[str, int], name: str
+) -> None:
+    page = _open(browser, served, viewport, "light")
+    try:
+        page.get_by_role("tab", name="Index").click()
+        page.wait_for_selector("#upload")
+        settled(page, "#upload")
+        label = box(page, '#upload [data-testid="block-label"]')
+        arrow = box(page, '#upload [data-testid="upload-icon"]')
+        assert not overlap(label, arrow), (name, label, arrow)
+        assert box(page, "#upload")["right"] <= viewport["width"]
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(("viewport", "name"), WIDTHS)
 def test_headings_go_in_order(
     browser: Any, served: str, viewport: dict[str, int], name: str
 ) -> None:
