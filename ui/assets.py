@@ -179,10 +179,11 @@ span.cite-wrap.shut > .pop { display: none !important; }
 # Runs once on page load (`launch(js=...)`). Wide screens: a click on a citation [n] marks
 # passage card n and scrolls it into view (for an older answer it first asks the server for
 # that answer's passages, through the hidden #turn-pick box); pointing at [n] shows its popover
-# (CSS), kept inside the window here. Phones (≤ 760 px): a tap on [n] opens its popover; "See it
-# in the sources" and "All sources" open the sources sheet, "Back to the answer" closes it and
-# returns to the [n]. Opening an article scrolls its box to the highlighted passage. Icon
-# buttons without a name get one.
+# (CSS), kept inside the window here. Phones (≤ 760 px): a tap on [n] opens its popover (the
+# chat box, never the page, scrolls up if the box cut it off); "See it in the sources" and "All
+# sources" open the sources sheet, "Back to the answer" closes it and returns to the [n].
+# Opening an article scrolls its box to the highlighted passage. Icon buttons without a name
+# get one.
 JS = r"""
 () => {
   if (window.__ragNews) return;
@@ -251,6 +252,13 @@ JS = r"""
     const over = r.right - right;
     if (over > 0) pop.style.left = -Math.min(over, r.left - left) + 'px';
   };
+  const reveal = (wrap) => {  // a tapped popover cut off by the chat box (or under its ↓ button)
+    const pop = wrap.querySelector('.pop'), box = wrap.closest('.bubble-wrap');
+    if (!pop || !box) return;
+    const under = pop.getBoundingClientRect().bottom - box.getBoundingClientRect().bottom + 44;
+    const room = wrap.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
+    if (under > 0) box.scrollTop += Math.min(under, Math.max(0, room));  // the [n] stays shown
+  };
   document.addEventListener('mouseover', (ev) => {
     const wrap = ev.target.closest && ev.target.closest('span.cite-wrap');
     if (wrap) { wrap.classList.remove('shut'); place(wrap); }
@@ -296,7 +304,7 @@ JS = r"""
         closePops(wrap);
         wrap.classList.toggle('open', open);
         wrap.classList.remove('shut');
-        if (open) place(wrap);
+        if (open) { place(wrap); reveal(wrap); }
         return;
       }
       openCard(link);

@@ -59,6 +59,7 @@ def chat_tab(
             chat = gr.Chatbot(
                 label="Conversation",
                 height=520,
+                autoscroll=False,  # ui/chat_scroll.py holds a new question at the top instead
                 placeholder=PLACEHOLDER,
                 elem_id="chat",
                 examples=examples,  # type: ignore[arg-type]

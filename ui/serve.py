@@ -20,7 +20,7 @@ from rag.errors import InputError
 from rag.ingest import follow
 from rag.pipeline import Pipeline
 
-from . import story, uploads
+from . import chat_scroll, story, uploads
 from .agents import only_tools
 from .app import build_app
 from .assets import CSS, JS
@@ -31,7 +31,11 @@ IDLE_POLL = 0.05  # seconds between an idle server's looks for work (see `idle_g
 
 def launch_options() -> dict[str, Any]:
     """The `launch()` arguments that style the page and wire the citation links."""
-    return {"css": CSS + story.CSS, "js": story.with_script(JS), "max_file_size": uploads.MAX_BYTES}
+    return {
+        "css": CSS + story.CSS,
+        "js": story.with_script(JS, chat_scroll.JS),
+        "max_file_size": uploads.MAX_BYTES,
+    }
 
 
 def server_options(app: gr.Blocks, read_only: bool, login: tuple[str, str] | None) -> dict:

@@ -167,6 +167,7 @@ JS = r"""
 """
 
 
-def with_script(js: str) -> str:
-    """The page's script followed by this one's, as one function for `launch(js=...)`."""
-    return f"() => {{ ({js.strip()})(); ({JS.strip()})(); }}"
+def with_script(*scripts: str) -> str:
+    """The page's scripts followed by this one's, as one function for `launch(js=...)`."""
+    calls = " ".join(f"({js.strip()})();" for js in (*scripts, JS))
+    return f"() => {{ {calls} }}"

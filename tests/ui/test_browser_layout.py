@@ -119,6 +119,51 @@ def test_upload_label_clears_the_arrow(
 
 
 @pytest.mark.parametrize(("viewport", "name"), WIDTHS)
+def test_a_new_question_starts_under_the_conversation_label(
+    browser: Any, served: str, viewport: dict[str, int], name: str
+) -> None:
+    page = _open(browser, served, viewport, "light")
+    try:
+        label_selector = '#chat [data-testid="block-label"]'
+        # a long answer (taller than the chat box), then a short one below it
+        for question in (LONG_QUESTION, "When does the Elwin bridge reopen?"):
+            answer = _answer(page, question)
+            label = box(page, label_selector)
+            chat = box(page, "#chat .bubble-wrap")
+            asked = page.locator('#chat [data-testid="user"]').last.evaluate(BOX_JS)
+            start = answer.evaluate(BOX_JS)
+            if name == "phone" and question == LONG_QUESTION:  # what this test is about
+                assert start["bottom"] - start["top"] > chat["bottom"] - chat["top"]
+            assert asked["top"] >= label["bottom"], (name, question, "question under the label")
+            assert label["bottom"] <= start["top"] < chat["bottom"] - 40, (name, question, start)
+        page.locator("#chat .bubble-wrap").evaluate("e => { e.scrollTop = 0; }")
+        first = page.locator('#chat [data-testid="user"]').first.evaluate(BOX_JS)
+        assert first["top"] >= box(page, label_selector)["bottom"], "scrolled to the top"
+    finally:
+        page.close()
+
+
+def test_a_tapped_popover_is_not_cut_off_by_the_chat_box(browser: Any, served: str) -> None:
+    """The long answer's first [n] sits low in the chat box: its popover would open below the
+    box's edge, so the box (never the page) scrolls up, the [n] still shown."""
+    page = _open(browser, served, PHONE, "light")
+    try:
+        answer = _answer(page, LONG_QUESTION)
+        cite = answer.locator("a.cite").first
+        at = page.evaluate("window.scrollY")
+        cite.tap()
+        pop = answer.locator("span.cite-wrap.open .pop")
+        pop.wait_for()
+        chat, shown = box(page, "#chat .bubble-wrap"), pop.evaluate(BOX_JS)
+        assert shown["bottom"] <= chat["bottom"], (shown, chat)
+        label = box(page, '#chat [data-testid="block-label"]')
+        assert cite.evaluate(BOX_JS)["top"] >= label["bottom"], "the [n] scrolled out of sight"
+        assert page.evaluate("window.scrollY") == at, "the page moved"
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(("viewport", "name"), WIDTHS)
 def test_headings_go_in_order(
     browser: Any, served: str, viewport: dict[str, int], name: str
 ) -> None:

@@ -67,6 +67,8 @@ def test_chat_message_shows_as_of_and_disagreement() -> None:
 def test_with_script_runs_both() -> None:
     js = with_script("() => { window.a = 1; }")
     assert js.startswith("() => {") and "window.a = 1" in js and "__ragStories" in js
+    two = with_script("() => { window.a = 1; }", "() => { window.b = 2; }")
+    assert two.index("window.a") < two.index("window.b") < two.index("__ragStories")
 
 
 def test_show_story_handler(tmp_path: Path) -> None:
