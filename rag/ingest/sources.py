@@ -5,7 +5,7 @@
 
 One loader per format, chosen by extension (case-insensitive):
 
-    .txt .md .markdown     plain text; an optional first line `date YYYY-MM-DD` (here)
+    .txt .md .markdown     plain text; optional first lines `date YYYY-MM-DD`, `outlet: NAME` (here)
     .html .htm             one article per page (rag/ingest/markup.py, trafilatura)
     .jsonl[.gz] .ndjson    one article per line, streamed in bounded pieces (rag/ingest/jsonl.py)
     .xml .rss .atom        a saved RSS/Atom feed, one article per entry (rag/ingest/markup.py)
@@ -75,6 +75,9 @@ _KINDS = (
 )
 
 _DATE_LINE = re.compile(r"[ \t]*date:?[ \t]+(\d{4}-\d{2}-\d{2})(?![\d-])[ \t]*", re.IGNORECASE)
+# "outlet: Harbour Post" on a line of its own, first or after the date line (the colon is asked
+# for: a first line "Outlet malls close" is text)
+_OUTLET_LINE = re.compile(r"[ \t]*outlet:[ \t]*([^\n]{1,80}?)[ \t]*(?:\n|$)", re.IGNORECASE)
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _RECORD = re.compile(r"(:\d+|#\d+)$")  # the end of a record's path: "a.jsonl:7", "f.rss#2"
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -261,8 +264,9 @@ def _cut_note(path: str, max_chars: int) -> Note:
 def _load_text(
     path: Path, rel: str, info: os.stat_result, max_chars: int
 ) -> Iterator[Article | Skipped]:
-    """Plain text or Markdown; `published` falls back to the file's modification date only
-    when the file has no `date YYYY-MM-DD` first line (one that is not a real date is taken
+    """Plain text or Markdown, with optional first lines `outlet: NAME` and `date YYYY-MM-DD`
+    (either order); `published` falls back to the file's modification date only
+    when the file has no `date YYYY-MM-DD` line (one that is not a real date is taken
     off, and the article is undated, with a note). At most 4 bytes per allowed character
     (the most UTF-8 and UTF-16 take) are read."""
     limit = 4 * (max_chars + 2)  # + a date line's and a BOM's worth
@@ -272,12 +276,15 @@ def _load_text(
     text = _decode(data if whole else data[:limit], whole)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     published = None
+    outlet, text = _outlet_line(text)
     match = _DATE_LINE.match(text)
     bad = ""  # a date line that names no real date
     if match:
         published = parse_date(match.group(1))
         bad = "" if published else match.group(1)
         text = text[match.end() :]
+    if not outlet:
+        outlet, text = _outlet_line(text.lstrip(" \t\n"))
     text = text.strip()
     if not text:
         raise Unreadable("no text after the date line")
@@ -287,7 +294,7 @@ def _load_text(
     text = text[:max_chars]
     heading = _HEADING.search(text)
     title = clip(heading.group(1)) if heading else first_sentence(text)
-    yield article(rel, title=title, text=text, published=published, path=str(path))
+    yield article(rel, title=title, text=text, published=published, outlet=outlet, path=str(path))
     if bad:
         yield Note(
             str(path),
@@ -295,6 +302,12 @@ def _load_text(
         )
     if cut:
         yield _cut_note(str(path), max_chars)
+
+
+def _outlet_line(text: str) -> tuple[str, str]:
+    """The outlet an `outlet: NAME` first line names ("" when none), and the text after it."""
+    m = _OUTLET_LINE.match(text)
+    return (m.group(1).strip(), text[m.end() :]) if m and m.group(1).strip() else ("", text)
 
 
 def _decode(data: bytes, whole: bool = True) -> str:

@@ -62,10 +62,32 @@ def test_seed_file() -> None:
     assert len(art.title) <= records.TITLE_CHARS + 1
     assert not art.text.startswith("date") and art.text.startswith("NATO Secretary General")
     assert art.text == art.text.strip()
-    assert art.outlet == "" and art.url == ""
+    assert art.outlet == "UNN" and art.url == ""
     assert art.path == str(SEED)
     assert art.doc_id.startswith("f") and len(art.doc_id) == 17
-    assert art.content_hash == content_hash(art.title, art.text, art.published, "", "")
+    assert art.content_hash == content_hash(art.title, art.text, art.published, "UNN", "")
+
+
+@pytest.mark.parametrize(
+    ("head", "outlet", "day"),
+    [
+        ("outlet: Harbour Post\ndate 2021-05-01\n", "Harbour Post", date(2021, 5, 1)),
+        ("date 2021-05-01\nOutlet:  Harbour Post  \n", "Harbour Post", date(2021, 5, 1)),
+        ("Outlet malls close early\n", "", None),  # no colon: the first line is text
+        ("outlet:\n", "", None),  # names nothing: text
+    ],
+)
+def test_a_text_file_may_name_its_outlet(
+    tmp_path: Path, head: str, outlet: str, day: date | None
+) -> None:
+    path = tmp_path / "pier.txt"
+    path.write_text(head + "The Tamsby pier reopened on Thursday.\n")
+    art = only_article(path)
+    assert art.outlet == outlet
+    assert art.text.endswith("The Tamsby pier reopened on Thursday.")
+    assert art.text.startswith("The Tamsby") == bool(outlet)
+    if day:
+        assert art.published == day
 
 
 def test_text_date_line_and_first_sentence_title(tmp_path: Path) -> None:
