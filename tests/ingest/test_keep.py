@@ -1,12 +1,16 @@
 """Issue 25, items 1 and 2: a source that cannot be read removes nothing; paths in the sources
-list are kept absolute, old relative ones still work; "" and "." are refused as sources."""
+list are kept absolute, old relative ones still work; "" and "." are refused as sources. The
+article page test serves its page from a real HTTP server on 127.0.0.1 (tests/localweb.py)."""
 
 from __future__ import annotations
 
 import doctest
 import json
 import os
+import re
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +20,7 @@ from rag.ingest import follow, keep
 from rag.ingest.webstate import Run
 from tests.conftest import FakeEmbedder, write_articles
 from tests.fakecli import fake_cli
+from tests.localweb import Reply, Site, page, story
 
 
 def make(index_dir: Path) -> Pipeline:
@@ -108,6 +113,55 @@ def test_a_file_that_cannot_be_read_keeps_its_article(project: Path) -> None:
     assert "the 1 article it gave before is kept" in notes[1].reason
     assert "Cats sleep most of the day" in {a.text[:26] for a, _ in p.articles()}
     assert p.update(prune=True).removed == 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "why"),
+    [
+        ("crash", "could not be read (ValueError: parser exploded)"),
+        ("no text", "no article text found in the page"),
+        ("HTTP 500", "HTTP 500 Internal Server Error after 3 tries"),
+    ],
+)
+def test_an_article_page_that_cannot_be_extracted_this_time_keeps_its_article(
+    failure: str, why: str, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 1's "failed extraction": a page URL indexed before whose page, changed since, gives
+    no article at the next update (extraction raises, finds no text, or the server fails)."""
+    rag = fake_cli(monkeypatch)
+    idx = project / "index"
+    s = story("harbour")
+    with Site() as site:  # a typed 127.0.0.1 source: allowed for its host without a flag
+        site.route(s.path, page(s))
+        url = site.url(s.path)
+        built = rag("index", "build", "seeds", url, "--quiet", "--index", idx)
+        assert built.exit_code == 0 and "read 4 articles" in built.stdout, built.output
+        (before,) = [a for a, _ in make(idx).articles() if a.url == url]
+        assert "Critics said" in before.text
+        if failure == "crash":  # the page changed (a new ETag), and reading it raises
+            site.route(s.path, page(replace(s, text=s.text + " The mayor resigned on Friday.")))
+            import trafilatura
+
+            def boom(*args: Any, **kw: Any) -> Any:
+                raise ValueError("parser exploded")
+
+            monkeypatch.setattr(trafilatura, "bare_extraction", boom)
+        elif failure == "no text":
+            site.route(s.path, Reply(b"<html><body><p>Moved.</p></body></html>"))
+        else:
+            site.route(s.path, Reply(b"down", 500, "text/plain"))
+        site.clear()
+        out = rag("index", "update", "--quiet", "--index", idx)
+        assert site.hits(s.path)[0] != 304  # fetched anew: not kept for being unchanged
+    assert out.exit_code == 0 and "Traceback" not in out.output, out.output
+    assert "added 0, changed 0, removed 0, unchanged 4" in out.stdout
+    (line,) = [ln for ln in out.stderr.splitlines() if url in ln]
+    kept = r"; the 1 articles? it gave before (is|are) kept"
+    assert re.fullmatch(f"skipped {re.escape(url)}: {re.escape(why)}{kept}", line), line
+    assert out.stderr.splitlines() == [line]
+    after = {a.doc_id: a for a, _ in make(idx).articles()}
+    assert len(after) == 4 and after[before.doc_id].text == before.text  # still live, as it was
+    assert after[before.doc_id].url == url and after[before.doc_id].title == before.title
 
 
 def test_the_index_tab_warns_about_a_source_it_cannot_read(project: Path) -> None:
