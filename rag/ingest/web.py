@@ -178,7 +178,9 @@ class _Refresh:
 
     def _failed(self, src: _Source, old: dict[str, Item], why: str) -> _Source:
         src.ok, src.status, src.items = False, why, list(old.values())
-        kept = f"; the {len(old)} articles it gave before are kept" if old else ""
+        n = len(old)
+        kept = f"; the {n} article{'s' * (n != 1)} it gave before {'are' if n != 1 else 'is'} kept"
+        kept = kept if old else ""
         src.lines.append(Skipped(src.name, why + kept))
         return src
 
