@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,12 +98,12 @@ EVERY_TEXT_JS = r"""() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("a11y")
+def serve_news(root: Path, news: list[dict[str, str]]) -> Iterator[str]:
+    """The test articles and `news` indexed with the fake embedder under `root` and served:
+    the app's URL until the generator closes (answers from sentence scores, no reader model:
+    the browser tests are about what surrounds them)."""
     folder = write_articles(root / "articles")
-    (folder / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in NEWS))
-    # answers from sentence scores (no reader model): this is about what surrounds them
+    (folder / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in news))
     env = {"RAG_READER": "off"}
     s = Settings.load(env=env, index_dir=root / "index", model="fake", min_score=0.1, gate="off")
     pipeline = Pipeline(s, FakeEmbedder())
@@ -112,6 +113,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         app.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve_news(tmp_path_factory.mktemp("a11y"), NEWS)
 
 
 def _open(browser: Any, url: str, viewport: dict[str, int], scheme: str) -> Any:

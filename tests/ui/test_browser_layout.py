@@ -7,16 +7,12 @@ one of long sentences, the fake embedder.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from rag import Pipeline, Settings
-from tests.conftest import FakeEmbedder, write_articles
-from tests.ui.test_browser import serve
-from tests.ui.test_browser_a11y import NEWS, PHONE, WIDE, _answer, _open, settled
+from tests.ui.test_browser_a11y import NEWS, PHONE, WIDE, _answer, _open, serve_news, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,20 +35,7 @@ LONG = {
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("layout")
-    folder = write_articles(root / "articles")
-    news = [*NEWS, LONG]
-    (folder / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in news))
-    s = Settings.load(
-        env={"RAG_READER": "off"}, index_dir=root / "index", model="fake", min_score=0.1, gate="off"
-    )
-    pipeline = Pipeline(s, FakeEmbedder())
-    pipeline.build([folder])
-    app, url = serve(pipeline)
-    try:
-        yield url
-    finally:
-        app.close()
+    yield from serve_news(tmp_path_factory.mktemp("layout"), [*NEWS, LONG])
 
 
 WIDTHS = [(WIDE, "desktop"), (PHONE, "phone")]
