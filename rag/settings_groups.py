@@ -137,10 +137,8 @@ class AnswerSettings(Group):
     refusal_precision: float = 0.78
     # the reader model (rag/read/, docs/reader-model.md): "shipped" = the one in the package,
     # a path to another export (`python -m rag.read.export`), or "off": answers from sentence
-    # scores and the gate (rag/answer/extractive.py). Off by default while the shipped reader
-    # answers fewer questions right than the sentence scores do (docs/reader-model.md, "This
-    # version")
-    reader: str = "off"
+    # scores and the gate (rag/answer/extractive.py)
+    reader: str = "shipped"
     reader_passages: int = 5  # top passages the reader reads per question
     answer_mode: str = "extractive"  # "llm": `ask` generates unless told otherwise
     # answer sentence vs its passage: cosine below this -> unsupported; measured with

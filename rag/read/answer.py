@@ -217,6 +217,8 @@ def _sides(groups: list[list[Span]], hits: Sequence[Hit], number: dict[int, int]
 
     if len(groups) < 2 or len({who(s) for g in groups for s in g}) < 2:
         return ()
+    if all(_counted(g[0].text) for g in groups):
+        return ()  # numbers and dates: the sentences' own check knows their forms (disagree.py)
     firsts = {who(s) for s in groups[0]}
     rest = [g for g in groups[1:] if {who(s) for s in g} - firsts]
     if not rest:
@@ -224,6 +226,18 @@ def _sides(groups: list[list[Span]], hits: Sequence[Hit], number: dict[int, int]
     return tuple(
         Side(g[0].text.strip(), tuple(number[s.passage] for s in g)) for g in [groups[0], *rest]
     )
+
+
+def _counted(span: str) -> bool:
+    """Whether `span` states a number, an amount, a share, a year or a date.
+
+    >>> _counted("four hundred"), _counted("nearly 2,000"), _counted("Ada Moss")
+    (True, True, False)
+    """
+    return any(v.kind in _NUMERIC for v in values(span))
+
+
+_NUMERIC = frozenset({"number", "money", "percent", "year", "date", "weekday"})
 
 
 def narrowed(hits: Sequence[Hit], r: Reading, around: int = 1) -> list[Hit]:
