@@ -78,6 +78,20 @@ def test_forms_of_one_value_are_no_disagreement() -> None:
     assert got.disagreements == () and got.text.startswith("thirty [1][2].")
 
 
+def test_different_numbers_are_left_to_the_sentences_check() -> None:
+    hits = [
+        _hit("The ferry carries 400 passengers across the sound.", 1, "a", "one.example"),
+        _hit(
+            "Across the sound, the ferry carries 60 cars and 380 passengers.", 2, "b", "two.example"
+        ),
+    ]
+    q = "How many passengers does the ferry carry across the sound?"
+    r = reading(q, hits, FakeReader(["400", "60 cars and 380"], [5, 4]))
+    got = answer(q, hits, r, 0.8, 0.5)
+    assert got.disagreements == ()  # rag/answer/disagree.py sets the two sentences side by side
+    assert got.text.startswith("400 [1].")
+
+
 def test_low_confidence_or_no_span_refuses_and_keeps_the_hits() -> None:
     hits = [_hit("The bakery sells bread.", 1, "a")]
     r = reading("Who founded it?", hits, FakeReader(["bread"], [2]))
