@@ -158,10 +158,13 @@ class Answerer:
 
     def _across(self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings) -> Answer | None:
         """Across outlets or dates, part by part, each part read with its own words
-        (rag/search/across.py); None when parts are off or the question has none."""
+        (rag/search/across.py); None when parts are off or the question has none. The parts
+        are read by sentence scores, not the reader model: its calibration, fitted on questions
+        with a span for an answer, refuses yes/no and comparison questions (MultiHop-RAG dev:
+        64 % of the answerable ones refused with it, 3 % without)."""
         if s.retrieval.parts != "on":
             return None
-        whole = s.with_(parts="off")
+        whole = s.with_(parts="off", reader="off")
         encode = Memo(self.embedder.encode)  # the parts read many of the same sentences
 
         def part(g: list[Hit], text: str) -> Answer:  # a part's answer, from its own words

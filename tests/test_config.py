@@ -24,7 +24,7 @@ CHOICES = {
     "index_type": "flat",
     "shards": "month",
     "answer_mode": "llm",
-    "reader": "off",
+    "reader": "shipped",
     "llm_endpoints": "lab=http://127.0.0.1:9/v1",
 }
 

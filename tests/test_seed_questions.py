@@ -1,11 +1,10 @@
-"""Questions of our own about the seed article, with the real model, the shipped reader and
-its calibration: each answerable one is answered with the right sentence cited first;
-unanswerable ones are refused.
+"""Questions of our own about the seed article, with the real model and the packaged gate:
+each answerable one is answered with the right sentence cited first; unanswerable ones are
+refused.
 
-The issue's targets are all 20 answered and 9 of 10 refused; measured with reader v2: 18 and 9
-(sentence scores, reader off: 17 and 7). The two answerable misses are marked xfail (not strict:
-the reader's int8 kernels differ a little from one CPU to another), and the refusal count
-asserts what is reached with one of slack for the same reason."""
+The issue's targets are all 20 answered and 9 of 10 refused; measured: 17 and 7. The three
+answerable misses are marked xfail (strict, so a fix shows), and the refusal count asserts what
+is reached today (docs/quality.md, "When to answer", says why the rest is out of reach)."""
 
 from __future__ import annotations
 
@@ -53,15 +52,16 @@ UNANSWERABLE = [
 ]
 
 
-MISSED = {  # measured misses (reader v2)
-    "Who did Trump call on Monday?": "'call' is 'phone conversation' in the article",
-    "Which leaders took part in the talks at the White House?": "the FOX News sentence leads",
+MISSED = {  # measured misses: the evidence features cannot tell these from near-misses
+    "Who did Trump call on Monday?": "refused: 'call' is 'phone conversation' in the article",
+    "Which countries outside Europe are in the group?": "the '30 countries' sentence leads",
+    "When could the security guarantees come into effect?": "the 'Article 5' sentence leads",
 }
 
 
 def _cases() -> list:
     return [
-        pytest.param(q, piece, marks=pytest.mark.xfail(strict=False, reason=MISSED[q]))
+        pytest.param(q, piece, marks=pytest.mark.xfail(strict=True, reason=MISSED[q]))
         if q in MISSED
         else (q, piece)
         for q, piece in ANSWERABLE
@@ -81,4 +81,4 @@ def test_answerable_seed_question_cites_the_answering_sentence_first(
 
 def test_unanswerable_seed_questions_are_refused(seed_pipeline: Pipeline) -> None:
     answered = [q for q in UNANSWERABLE if not seed_pipeline.ask(q).refused]
-    assert len(answered) <= 2, f"answered: {answered}"  # measured 1, the target (see above)
+    assert len(answered) <= 3, f"answered: {answered}"  # target 1: not reached (see above)
