@@ -222,6 +222,21 @@ def test_agreement_sets_each_outlet_beside_the_other(towns: Pipeline) -> None:
     assert all(p.citation for p in a.parts)
 
 
+def test_with_the_reader_on_the_parts_are_still_read_by_sentence_scores(
+    towns: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on = Pipeline(towns.settings.with_(reader="shipped"), towns.embedder)
+    asked: list[str] = []
+    monkeypatch.setattr(
+        type(on.answerer), "reader_model", lambda self, s: asked.append(s.answers.reader)
+    )
+    q = "Do The Daily Lantern and Harbour Post agree on what the council spent on new planks?"
+    assert on.ask(q).text == towns.ask(q).text
+    assert asked and set(asked) == {"off"}  # the reader's calibration refuses yes/no questions
+    on.ask("Who cut the ribbon at the pier?")  # an ordinary question: the reader reads it
+    assert asked[-1] == "shipped"
+
+
 def test_a_named_outlet_the_index_lacks_is_refused_with_the_closest_passages(
     towns: Pipeline,
 ) -> None:
