@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,14 @@ from tests.conftest import FakeEmbedder
 from tests.fakecli import FAKE, fake_cli
 
 SHOWN = re.compile(r"relevance (\d\.\d\d)")
+
+
+def _built(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Path]:
+    """The CLI (fake embedder) and an index of `corpus` it built."""
+    rag = fake_cli(monkeypatch)
+    ix = tmp_path / "ix"
+    assert rag("index", "build", corpus, "--index", ix, "--quiet").exit_code == 0
+    return rag, ix
 
 
 def _page_pipeline(index: Path) -> Pipeline:
@@ -29,9 +38,7 @@ def test_search_relevance_is_one_figure_in_cli_json_page_and_tools(
     from ui.agents import tools
     from ui.handlers import search
 
-    rag = fake_cli(monkeypatch)
-    ix = tmp_path / "ix"
-    assert rag("index", "build", corpus, "--index", ix, "--quiet").exit_code == 0
+    rag, ix = _built(tmp_path, corpus, monkeypatch)
     query = "rocket launch"
     hits = json.loads(rag("search", query, "--index", ix, "--json", "--k", "3").stdout)["hits"]
     assert len(hits) >= 2 and all("similarity" not in h for h in hits)
@@ -49,9 +56,7 @@ def test_answer_relevance_is_one_figure_in_cli_json_and_cards(
 ) -> None:
     from ui.render import cards_html
 
-    rag = fake_cli(monkeypatch)
-    ix = tmp_path / "ix"
-    assert rag("index", "build", corpus, "--index", ix, "--quiet").exit_code == 0
+    rag, ix = _built(tmp_path, corpus, monkeypatch)
     question = "How long do cats sleep?"
     data = json.loads(rag("ask", question, "--index", ix, "--json").stdout)
     want = [f"{h['relevance']:.2f}" for h in data["passages"]]
