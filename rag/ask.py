@@ -158,18 +158,22 @@ class Answerer:
 
     def _across(self, q: str, qvec: np.ndarray, hits: list[Hit], s: Settings) -> Answer | None:
         """Across outlets or dates, part by part, each part read with its own words
-        (rag/search/across.py); None when parts are off or the question has none. The parts
-        are read by sentence scores, not the reader model: its calibration, fitted on questions
-        with a span for an answer, refuses yes/no and comparison questions (MultiHop-RAG dev:
-        64 % of the answerable ones refused with it, 3 % without)."""
+        (rag/search/across.py); None when parts are off or the question has none. Refusals
+        are the sentence scores' alone: the reader's calibration, fitted on questions with a
+        span for an answer, refuses yes/no and comparison questions (MultiHop-RAG dev: 64 % of
+        the answerable ones refused with it, 3 % without). With the reader on, the question as
+        a whole is read by it, its span leading when it is sure (MultiHop-RAG dev, inference
+        questions: strict accuracy .157 -> .265); a part's own words by sentence scores."""
         if s.retrieval.parts != "on":
             return None
         whole = s.with_(parts="off", reader="off")
         encode = Memo(self.embedder.encode)  # the parts read many of the same sentences
 
         def part(g: list[Hit], text: str) -> Answer:  # a part's answer, from its own words
-            vec = qvec if text == q else encode([text])[0]
-            return self._extractive(text, vec, g, whole, self._read(text, g, whole), encode)
+            if text != q:
+                return self._extractive(text, encode([text])[0], g, whole, None, encode)
+            read = self._read(q, g, s.with_(parts="off"))
+            return self._extractive(q, qvec, g, whole, read, encode, fallback=True)
 
         return across.answer(q, hits, s, self.live.load().store, part)
 
@@ -181,14 +185,19 @@ class Answerer:
         s: Settings,
         read: Read | None,
         encode: Encode | None = None,
+        fallback: bool = False,
     ) -> Answer:
         """The reader model's answer when it read the passages, else the best sentences,
-        refused below the gate's threshold (or `s.answers.min_score` without a gate)."""
+        refused below the gate's threshold (or `s.answers.min_score` without a gate). With
+        `fallback`, a reader that finds no answer leaves the question to the sentences, so
+        that only their gate refuses."""
         if read is not None:
             reading, calibration = read
             sure = calibration.probability(reading.x)
             floor = calibration.threshold(s.answers.refusal_precision)
-            return read_answer.answer(q, hits, reading, sure, floor)
+            answered = read_answer.answer(q, hits, reading, sure, floor)
+            if not (fallback and answered.refused):
+                return answered
         gate = self.gate(s)
         floor = gate.threshold(s.answers.refusal_precision) if gate else s.answers.min_score
         encode = encode or self.embedder.encode
