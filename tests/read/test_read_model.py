@@ -80,6 +80,28 @@ def test_training_runs_end_to_end_and_exports_a_loadable_model(tmp_path: Path) -
     assert len(spans) == 1 and spans[0].text in TINY[0][1]
 
 
+@pytest.mark.slow
+def test_the_shipped_reader_restores_into_a_checkpoint_that_reads_alike(tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from rag.read.restore import restore
+
+    folder = restore(tmp_path / "ckpt")
+    assert json.loads((folder / "recipe.json").read_text())["base"] == "all-MiniLM-L6-v2"
+    net = AutoModelForQuestionAnswering.from_pretrained(str(folder)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    for question, passage, want in TINY[:3]:
+        enc = tokenizer(question, passage, return_tensors="pt", return_offsets_mapping=True)
+        offsets = enc.pop("offset_mapping")[0]
+        with torch.no_grad():
+            out = net(**enc)
+        first, last = int(out.start_logits.argmax()), int(out.end_logits.argmax())
+        restored = passage[int(offsets[first][0]) : int(offsets[last][1])]
+        (shipped,) = ReaderModel().read(question, [passage])
+        assert want in restored and want in shipped.text, (restored, shipped)
+
+
 ARTICLES = {  # made up: a fictional region's news, two outlets
     "harbour.txt": (
         "date 2026-03-02\nVelden harbour reopens\n\n"
