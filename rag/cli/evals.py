@@ -35,6 +35,14 @@ from rag.errors import InputError
 @click.option("--as-of-field", default=None, help="Question field with the date to search as of.")
 @click.option("--answers", is_flag=True, help="Also answer each question and score the answers.")
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    default=1,
+    help="Only every Nth question, from --offset: a sample spread over the file, for slow runs "
+    "(e.g. --llm); `--every 2 --offset 1` is the other half of `--every 2`.",
+)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="With --every: start here.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write a JSON report.")
 @click.option(
     "--rows/--no-rows",
@@ -70,6 +78,8 @@ def eval_cmd(
     as_of_field: str | None,
     answers: bool,
     limit: int | None,
+    every: int,
+    offset: int,
     out: Path | None,
     rows: bool,
     gate_features: Path | None,
@@ -94,6 +104,7 @@ def eval_cmd(
     if corpus and p.stale([corpus]):
         click.echo(report_line(p.build([corpus], progress=True, on_skip=echo_skip)), err=True)
     questions = dataset.load_questions(questions_path, as_of_field=as_of_field, limit=limit)
+    questions = questions[offset::every]
     if gate_features:
         from rag.answer import calibrate
 

@@ -91,13 +91,10 @@ def run(
     """
     check_k(k)
     rows: list[dict[str, Any]] = []
-    latencies: list[float] = []
-    answer_latencies: list[float] = []
     for q in tqdm(questions, desc="eval", unit="q", file=sys.stderr, disable=not progress):
         t0 = time.perf_counter()
         hits = searcher.search(q.question, k=k, as_of=q.as_of)
         latency = (time.perf_counter() - t0) * 1000
-        latencies.append(latency)
         ranked = articles_in_order(hits)[:k]
         gold = set(q.gold_doc_ids)
         scored = bool(gold) and not q.is_impossible
@@ -121,23 +118,27 @@ def run(
             t0 = time.perf_counter()
             answer, first = _answer(searcher, q)
             answer_latency = (time.perf_counter() - t0) * 1000
-            answer_latencies.append(answer_latency)
             row.update(_score_answer(q, answer))
             row["answer_latency_ms"] = round(answer_latency, 3)
             row["ttft_ms"] = None if first is None else round((first - t0) * 1000, 3)
         rows.append(row)
+    return Report(summarise(rows, k, answers=answers), rows)
 
+
+def summarise(rows: list[dict[str, Any]], k: int, *, answers: bool) -> dict[str, float | int]:
+    """The report's figures from its rows (also for rows of several runs put together)."""
     summary = _summarise(rows, k)
     summary.update(by_kind(rows, "question_type", KIND_FIGURES))
-    summary["latency_p50_ms"] = percentile(latencies, 50)
-    summary["latency_p95_ms"] = percentile(latencies, 95)
+    summary["latency_p50_ms"] = percentile([r["latency_ms"] for r in rows], 50)
+    summary["latency_p95_ms"] = percentile([r["latency_ms"] for r in rows], 95)
     if answers:
         summary.update(_summarise_answers(rows))
+        answer_latencies = [r["answer_latency_ms"] for r in rows]
         summary["answer_latency_p50_ms"] = percentile(answer_latencies, 50)
         summary["answer_latency_p95_ms"] = percentile(answer_latencies, 95)
         ttfts = [r["ttft_ms"] for r in rows if r["ttft_ms"] is not None]
         summary["ttft_p50_ms"] = percentile(ttfts, 50) if ttfts else 0.0
-    return Report(summary, rows)
+    return summary
 
 
 def _answer(searcher: Searcher, q: Question) -> tuple[Answer, float | None]:

@@ -161,6 +161,11 @@ def test_eval_builds_from_corpus_scores_and_writes_a_report(tmp_path: Path) -> N
     assert report["questions"][0]["ranked"][0] == "seed"
     again = runner.invoke(main, args)  # same corpus and settings: the index is reused
     assert again.exit_code == 0 and "indexed" not in again.output
+    other_half = runner.invoke(main, [*args, "--every", "2", "--offset", "1"])
+    assert other_half.exit_code == 0, other_half.output
+    assert json.loads(out.read_text())["n_total"] == 0  # the one question is in the first half
+    bad = runner.invoke(main, [*args, "--every", "0"])
+    assert bad.exit_code == 2 and "--every" in bad.output
 
 
 @pytest.mark.parametrize("question", ["?", "the and of is a", "🤔🤔🤔", "???"])

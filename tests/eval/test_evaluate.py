@@ -23,6 +23,7 @@ from rag.eval.evaluate import (
     normalize_answer,
     run,
     strip_citations,
+    summarise,
     token_f1,
 )
 from rag.eval.report import compare, format_table, save
@@ -239,6 +240,20 @@ def test_run_with_answers_and_refusals() -> None:
     assert rows[0]["prediction"] == "Paris"  # up to the first citation marker
     assert rows[2]["prediction"] == "" and rows[2]["refused"] is True
     assert rows[2]["contains"] is None  # impossible: not scored for contains
+
+
+def test_the_figures_of_two_halves_put_together_are_the_whole_runs() -> None:
+    whole = run(FakeSearcher(HITS, ANSWERS), QUESTIONS, answers=True, progress=False)
+    halves = [
+        run(FakeSearcher(HITS, ANSWERS), QUESTIONS[i::2], answers=True, progress=False)
+        for i in (0, 1)
+    ]
+    merged = summarise([r for h in halves for r in h.rows], 10, answers=True)
+    timed = {k for k in whole.summary if k.endswith("_ms")}
+    assert {k: merged[k] for k in whole.summary.keys() - timed} == {
+        k: whole.summary[k] for k in whole.summary.keys() - timed
+    }
+    assert timed <= merged.keys()
 
 
 class StreamingSearcher(FakeSearcher):
