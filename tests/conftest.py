@@ -92,9 +92,15 @@ def corpus(tmp_path: Path) -> Path:
 def fake_pipeline(tmp_path: Path, corpus: Path) -> Pipeline:
     """A pipeline over the fake embedder with `corpus` built into a fresh index."""
     p = Pipeline(
-        # the fake embedder's similarities are not the real model's: the legacy floor, no gate
+        # the fake embedder's similarities are not the real model's: the legacy floor, no gate;
+        # no local LLM, even where `rag llm install` put one in the default folder
         Settings.load(
-            env={}, index_dir=tmp_path / "index", model="fake", min_score=0.3, gate="off"
+            env={},
+            index_dir=tmp_path / "index",
+            model="fake",
+            min_score=0.3,
+            gate="off",
+            llm_dir=tmp_path / "no-models",
         ),
         FakeEmbedder(),
     )

@@ -338,6 +338,8 @@ JS = r"""
     });
   };
   name();
-  new MutationObserver(name).observe(document.body, {subtree: true, childList: true});
+  // Gradio may set a role on a node already there (an attribute change, not a new child)
+  new MutationObserver(name).observe(
+    document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['role']});
 }
 """
