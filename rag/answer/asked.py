@@ -19,11 +19,13 @@ import re
 import Stemmer
 
 from rag.answer.phrase import candidates, wanted
+from rag.search.parts import yes_no
 from rag.text import content_words
 
 _stemmer = Stemmer.Stemmer("english")
 TERSE = 3  # words: up to this long, a short answer names the answer ("Mayor Ada Lind", "In 2020")
 _WORD = re.compile(r"[\w'’-]+")
+_BARE = re.compile(r"(?:yes|no)[.!]?", re.IGNORECASE)
 # answers to "when" with no date in them: "Last week", "Two years ago", "This morning"
 _WHEN = re.compile(
     r"\d|\b(?:yesterday|today|tonight|tomorrow|ago|weeks?|months?|years?|morning|afternoon|"
@@ -52,6 +54,18 @@ def of_kind(question: str, claim: str) -> bool:
     if kind in ("name", "place"):  # a capitalised name ("place" wants "in ..." before it)
         return bool(candidates("name", claim))
     return True
+
+
+def bare_yes_no(question: str, claim: str) -> bool:
+    """Whether `claim` is a bare "Yes" or "No" to a yes/no `question`: of the kind asked, and
+    held to nothing in the passages itself (the sentences after it say why).
+
+    >>> bare_yes_no("Has the timetable changed since the bridge opened?", "No")
+    True
+    >>> bare_yes_no("How many ferries run?", "No"), bare_yes_no("Did it rain?", "Yes, twice")
+    (False, False)
+    """
+    return bool(_BARE.fullmatch(claim.strip())) and yes_no(question)
 
 
 def stems(text: str) -> set[str]:

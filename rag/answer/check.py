@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.asked import about, of_kind, stems
+from rag.answer.asked import about, bare_yes_no, of_kind, stems
 from rag.text import (
     CITE,
     TOKEN,
@@ -101,7 +101,10 @@ def clean(text: str, valid: Sequence[int] | set[int]) -> tuple[str, tuple[int, .
 def _answers(question: str, claim: str, asked: set[str], said: Sequence[str]) -> bool:
     """The phrase `claim` answers `question` (stemmed: `asked`): it is of the kind asked for,
     and one of the sentences `said` that support it is about the question (shares a word with
-    it; a question without content words asks nothing more)."""
+    it; a question without content words asks nothing more). A bare "No" to "Has it changed
+    since ...?" is of the kind asked: the sentences after it say why."""
+    if bare_yes_no(question, claim):
+        return True
     return of_kind(question, claim) and (not asked or any(about(asked, x) for x in said))
 
 
@@ -216,6 +219,8 @@ def _verdicts(
             verdicts.append(Sentence(s, e, (), False, 0.0))
             continue
         words = phrases[i]
+        if words is not None and bare_yes_no(question, claim):
+            words = set()  # a bare Yes or No: nothing of it to find in the passages
         stated = facts(claim) | (words or set())
         allowed: set[str] = set()
         for n in nums:

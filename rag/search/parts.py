@@ -170,16 +170,28 @@ class Parsed:
         return bool(self.missing) or any(c.outlets or c.date_from or c.date_to for c in self.claims)
 
 
+def yes_no(question: str) -> bool:
+    """Whether `question` asks for a yes or a no, even with a "when" or "who" in a clause.
+
+    >>> yes_no("Has the timetable changed since the time when the bridge opened?")
+    True
+    >>> yes_no("After the storm, did the ferry run?"), yes_no("Who ran the ferry?")
+    (True, False)
+    """
+    q = question.strip()
+    return not _WH.match(q) and bool(_YES_NO.search(q))
+
+
 def parse(question: str, known: Outlets, today: date) -> Parsed:
     """The structure of `question` against the index's outlets; dates without a year are
     read as the latest such day not after `today`."""
     named = known.find(question)
     missing = _missing(question, known, named)
     found = dates(question, today)
-    yes_no = not _WH.match(question.strip()) and bool(_YES_NO.search(question.strip()))
+    polar = yes_no(question)
     if not named:
         alone = _dated(Claim(question), found, range(len(question)))
-        kind = ("agree" if yes_no else "entity") if len(alone) > 1 or found else "plain"
+        kind = ("agree" if polar else "entity") if len(alone) > 1 or found else "plain"
         return Parsed(question, tuple(alone), kind, "", missing)
     bounds = [n.start for n in named] + [len(question)]
     head = [d for d in found if d.start < named[0].start]
@@ -192,8 +204,8 @@ def parse(question: str, known: Outlets, today: date) -> Parsed:
         claim = Claim(segment.strip(" ,;'\"?"), n.written, n.outlets)
         claims.extend(_dated(claim, head, range(0)) if head else [claim])
         claims[-1:] = _dated(claims[-1], found, range(n.end, bounds[i + 1]))
-    kind = ("order" if order else "agree") if yes_no else "entity"
-    return Parsed(question, tuple(claims), kind, order if yes_no else "", missing)
+    kind = ("order" if order else "agree") if polar else "entity"
+    return Parsed(question, tuple(claims), kind, order if polar else "", missing)
 
 
 def _dated(claim: Claim, found: list[Dated], where: range) -> list[Claim]:

@@ -248,6 +248,29 @@ def test_only_phrases_are_held_to_the_question_and_only_the_lead_refuses(
     assert r.answered  # the answer itself stands; the stray phrase is marked unsupported
 
 
+@pytest.mark.parametrize(
+    ("question", "answer", "ok"),
+    [
+        # yes/no questions with a "when" or "where" in a clause: a bare Yes or No answers them
+        (
+            "Has the team played anywhere else since the time when it moved to Lyon?",
+            "No [1].",
+            True,
+        ),
+        ("After the old stadium closed, did the Harbour Kites move?", "Yes [1].", True),
+        ("Did the team move to the city where it was founded?", "No [1].", True),
+        ("When did the team move to Lyon?", "No [1].", False),  # a "when" question wants a date
+    ],
+)
+def test_a_bare_yes_or_no_answers_a_yes_no_question(
+    team: dict[int, Hit], question: str, answer: str, ok: bool
+) -> None:
+    text = f"{answer} The Harbour Kites moved to Lyon in 2020 [1]."
+    r = check(text, team, FakeEmbedder().encode, T, question=question)
+    assert r.answered is ok and r.sentences[0].supported is ok, r.sentences[0]
+    assert r.sentences[1].supported  # the sentence that says why is checked as before
+
+
 def test_asked_examples() -> None:
     import doctest
 
