@@ -29,7 +29,7 @@ def merge(paths: list[Path]) -> dict:
     ids = [row["id"] for row in rows]
     if len(set(ids)) != len(ids):
         raise SystemExit("the reports share questions: give parts of one file that do not overlap")
-    answers = all("em" in r for r in reports)
+    answers = all("em" in row for row in rows)  # every report scored answers (--answers)
     figures = summarise(rows, int(reports[0]["k"]), answers=answers)
     return {
         **figures,
