@@ -101,10 +101,7 @@ def clean(text: str, valid: Sequence[int] | set[int]) -> tuple[str, tuple[int, .
 def _answers(question: str, claim: str, asked: set[str], said: Sequence[str]) -> bool:
     """The phrase `claim` answers `question` (stemmed: `asked`): it is of the kind asked for,
     and one of the sentences `said` that support it is about the question (shares a word with
-    it; a question without content words asks nothing more). A bare "No" to "Has it changed
-    since ...?" is of the kind asked: the sentences after it say why."""
-    if bare_yes_no(question, claim):
-        return True
+    it; a question without content words asks nothing more)."""
     return of_kind(question, claim) and (not asked or any(about(asked, x) for x in said))
 
 
@@ -219,8 +216,10 @@ def _verdicts(
             verdicts.append(Sentence(s, e, (), False, 0.0))
             continue
         words = phrases[i]
-        if words is not None and bare_yes_no(question, claim):
-            words = set()  # a bare Yes or No: nothing of it to find in the passages
+        # a bare "No" to "Has it changed since ...?" answers it, and holds nothing to find in
+        # the passages: the sentences after it say why
+        bare = words is not None and bare_yes_no(question, claim)
+        words = set() if bare else words
         stated = facts(claim) | (words or set())
         allowed: set[str] = set()
         for n in nums:
@@ -229,7 +228,7 @@ def _verdicts(
         closest = {n: cands.best(n, vec, words) for n in nums}  # passage -> (similarity, cand.)
         top = max(sim for sim, _ in closest.values())
         said = [hits[n].article.text[slice(*cands.spans[n][j])] for n, (_, j) in closest.items()]
-        answers = words is None or not question or _answers(question, claim, asked, said)
+        answers = words is None or not question or bare or _answers(question, claim, asked, said)
         ok = not missing and answers and (words is not None or top >= threshold)
         verdicts.append(Sentence(s, e, nums, ok, top, missing, i in added, answers))
         for n in nums:

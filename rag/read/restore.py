@@ -80,7 +80,13 @@ def restore(out: Path, folder: Path = SHIPPED) -> Path:
 
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--model", "folder", type=click.Path(path_type=Path), default=SHIPPED)
+@click.option(
+    "--model",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=SHIPPED,
+    help="A reader folder written by `rag.read.export` (default: the shipped one).",
+)
 def main(out: Path, folder: Path) -> None:
     """Write the shipped reader (or --model FOLDER's) as a checkpoint in OUT, to train further."""
     click.echo(f"restored: {restore(out, folder)}")
