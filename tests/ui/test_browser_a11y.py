@@ -122,9 +122,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _open(browser: Any, url: str, viewport: dict[str, int], scheme: str) -> Any:
     touch = {"has_touch": True, "is_mobile": True} if viewport == PHONE else {}
-    return open_page(
+    page = open_page(
         browser, url + ("?__theme=dark" if scheme == "dark" else ""), viewport, **touch
     )
+    # audit the page as a reader meets it, once its own script (launch(js=...)) has run: on a
+    # loaded machine the first audit could come before it mended Gradio's roles and labels
+    page.wait_for_function("window.__ragNews === true")
+    return page
 
 
 def _answer(page: Any, question: str = QUESTION) -> Any:
