@@ -5,7 +5,7 @@
 Training continues from the shipped model on any machine, without the float checkpoint it was
 exported from (that one lives only in the cache of the machine that trained it). The weights
 are the int8 ones times their scales: within half a quantisation step of the trained floats,
-which further training absorbs. torch, transformers and onnx are imported only here.
+which further training absorbs. torch, transformers and onnx are imported only when it runs.
 """
 
 from __future__ import annotations
