@@ -98,14 +98,18 @@ def search(
     split = clauses(question, p, known(retriever.store))
     vectors = encode([text for text, _ in split]) if split else np.zeros((0, len(qvec)))
     named = named_only(s, p)
+    unnamed = []  # each narrowed clause searched over every article too: its fact may come
+    # from an outlet the question does not name (fused, never given a first place)
     for (text, part), vec in zip(split, vectors, strict=True):
         cs = narrowed(s, p.claims[part - 1]) if part else named
         found = retriever.search(text, vec, cs) if cs else []
         rankings.append([replace(h, part=part) for h in found])
+        if cs is not s:
+            unnamed.append(retriever.search(text, vec, s))
     whole = retriever.search(question, qvec, s)
     k, per = final.retrieval.k, final.retrieval.per_article
     tops = merge([r[:1] for r in rankings], k, per)
-    return merge([tops, fuse([*rankings, whole])], k, per, in_turn=False)
+    return merge([tops, fuse([*rankings, *unnamed, whole])], k, per, in_turn=False)
 
 
 def named_only(s: Settings, p: Parsed) -> Settings | None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -19,7 +20,7 @@ import rag.search.parts
 from rag import Pipeline, Settings
 from rag.cli.main import main
 from rag.read.model import Span
-from rag.search.across import merge, named_only, narrowed
+from rag.search.across import merge, named_only, narrowed, search
 from rag.search.outlets import aliases, outlets
 from rag.search.parts import Claim, dates, parse
 from rag.types import Article, Chunk, Hit
@@ -194,6 +195,32 @@ def test_each_named_outlet_gets_its_article_in_the_hits(towns: Pipeline) -> None
     off = towns.search("Do The Daily Lantern and Harbour Post both say the pier reopened?",
                        k=4, parts="off")  # fmt: skip
     assert all(h.part == 0 for h in off)
+
+
+def test_a_clause_is_also_searched_beyond_the_outlets_the_question_names(
+    towns: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every part names an outlet, so a clause naming none is searched within theirs; its fact
+    # may still come from another outlet: it is searched over every article too, for the fusion
+    q = ("Which town, whose pier reopened according to The Daily Lantern and Harbour Post, "
+         "will have a ferry that sails twice a day from June?")  # fmt: skip
+    retriever, s = towns.load().retriever, towns.settings.with_(k=4, per_article=1)
+    seen: list[tuple[str, tuple[str, ...]]] = []
+    real = retriever.search
+
+    def spy(text: str, qvec: np.ndarray, cs: Settings) -> list[Hit]:
+        seen.append((text, cs.retrieval.outlets))
+        return real(text, qvec, cs)
+
+    monkeypatch.setattr(retriever, "search", spy)
+    qvec = towns.embedder.encode([q])[0]
+    hits = search(q, qvec, retriever, s, towns.embedder.encode)
+    assert hits is not None
+    ferry = "will have a ferry that sails twice a day from June?"
+    named = ("The Daily Lantern", "Harbour Post | City News")
+    assert (ferry, named) in seen and (ferry, ()) in seen
+    assert [h.article.doc_id for h in hits[:2]] == ["lantern-pier", "harbour-pier"]
+    assert "hill-ferry" in [h.article.doc_id for h in hits]
 
 
 def test_time_order_is_answered_from_the_stored_dates(towns: Pipeline) -> None:
