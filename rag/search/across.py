@@ -181,7 +181,7 @@ def merge(
                 taken.add(h.chunk.id)
                 per[doc] = per.get(doc, 0) + 1
                 out.append(replace(h, rank=len(out) + 1))
-                if in_turn:
+                if in_turn or len(out) == k:
                     break
             if len(out) == k:
                 break

@@ -19,6 +19,7 @@ import rag.search.outlets
 import rag.search.parts
 from rag import Pipeline, Settings
 from rag.cli.main import main
+from rag.query import Query
 from rag.read.model import Span
 from rag.search.across import merge, named_only, narrowed, search
 from rag.search.outlets import aliases, outlets
@@ -182,6 +183,21 @@ def test_merge_takes_each_part_in_turn_without_repeats() -> None:
     merged = merge([one, two], k=3, per_article=1)
     assert [h.article.doc_id for h in merged] == ["a", "c", "b"]
     assert [h.rank for h in merged] == [1, 2, 3]
+
+
+
+def test_merge_one_after_the_other_stops_at_k() -> None:
+    first = [_hit(1, "a"), _hit(2, "b")]
+    rest = [_hit(3, "c"), _hit(4, "d"), _hit(5, "e")]
+    merged = merge([first, rest], k=3, per_article=1, in_turn=False)
+    assert [h.article.doc_id for h in merged] == ["a", "b", "c"]
+    assert len(merge([rest], k=2, per_article=1, in_turn=False)) == 2
+
+
+def test_a_question_across_outlets_shows_k_passages(towns: Pipeline) -> None:
+    q = "Do The Daily Lantern and Harbour Post both say the pier reopened?"
+    assert len(towns.search(q, k=4, per_article=1)) == 4
+    assert len(towns.ask(q, Query(k=4)).hits) == 4
 
 
 # ---------------------------------------------------------------- search, answers, refusal
