@@ -185,7 +185,6 @@ def test_merge_takes_each_part_in_turn_without_repeats() -> None:
     assert [h.rank for h in merged] == [1, 2, 3]
 
 
-
 def test_merge_one_after_the_other_stops_at_k() -> None:
     first = [_hit(1, "a"), _hit(2, "b")]
     rest = [_hit(3, "c"), _hit(4, "d"), _hit(5, "e")]
