@@ -13,6 +13,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING
 
+from rag.ask import FALLBACK, NO_MODEL_ANSWER
 from rag.query import Query
 
 from .overview import day
@@ -38,7 +39,7 @@ ANSWER_CHOICES = [
 COPIED = "answers copied from the articles"
 UNREACHABLE = "The writing model could not be reached, so this answer is copied from the articles."
 NOT_BACKED = "The writing model's answer was not backed by the articles, so it is not shown."
-_FALLBACK = "showing the extractive answer instead"  # rag/ask.py's note when the LLM failed
+NO_ANSWER = "The writing model found no answer in these articles, so this one is copied from them."
 _NOT_SHOWN = "the model's answer was not backed by the passages"
 
 
@@ -111,14 +112,16 @@ def filters_now(values: dict) -> str:
 def reader_note(note: str) -> str:
     """The pipeline's note on an answer, in a reader's words; the details go to the server log.
 
-    >>> reader_note("LLM server at http://x failed; check RAG_LLM_URL; " + _FALLBACK)
+    >>> reader_note("LLM server at http://x failed; check RAG_LLM_URL; " + FALLBACK)
     'The writing model could not be reached, so this answer is copied from the articles.'
     """
     if not note:
         return ""
-    if _FALLBACK in note or _NOT_SHOWN in note:
+    if FALLBACK in note or _NOT_SHOWN in note:
         log.warning("answer note: %s", note)
-        return UNREACHABLE if _FALLBACK in note else NOT_BACKED
+        if NO_MODEL_ANSWER in note:
+            return NO_ANSWER
+        return UNREACHABLE if FALLBACK in note else NOT_BACKED
     return note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".")
 
 

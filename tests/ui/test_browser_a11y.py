@@ -136,6 +136,10 @@ def _answer(page: Any, question: str = QUESTION) -> Any:
 
     answer = ask(page, question)
     settled(page, answer)  # Gradio fades the message in
+    # the same update enables the export button, whose colours then change over Gradio's
+    # 0.2 s button transition: axe once measured them halfway (CI, phone, light)
+    page.wait_for_selector("#export:not([disabled])")
+    settled(page, "#export")
     return answer
 
 
