@@ -274,8 +274,9 @@ class Answerer:
 
         The Answer is authoritative: its text replaces what was streamed (bad citation numbers
         removed; or, when the LLM fails midway or gives no answer the passages back, the
-        extractive answer with a `note` saying why). Without an LLM only the Answer comes. `history`: earlier (question, answer text)
-        turns; a follow-up is rewritten into `Answer.standalone` before retrieval.
+        extractive answer with a `note` saying why). Without an LLM only the Answer comes.
+        `history`: earlier (question, answer text) turns; a follow-up is rewritten into
+        `Answer.standalone` before retrieval.
         """
         base_settings = settings or self.settings
         s = query.apply(base_settings)
