@@ -43,7 +43,13 @@ from rag.errors import InputError
     "(e.g. --llm); `--every 2 --offset 1` is the other half of `--every 2`.",
 )
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="With --every: start here.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write a JSON report.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a JSON report. Each question's row is kept in OUT.partial.jsonl as it is made: "
+    "run the same command again after a stop to go on from there.",
+)
 @click.option(
     "--rows/--no-rows",
     default=True,
@@ -95,7 +101,7 @@ def eval_cmd(
     leads with the answer phrase); with --llm the answers are generated and their citations
     checked.
     """
-    from rag.eval import dataset, evaluate
+    from rag.eval import checkpoint, dataset, evaluate
     from rag.eval import report as reports
 
     if use_llm or opts.get("llm_url") or opts.get("llm_path"):
@@ -115,10 +121,18 @@ def eval_cmd(
         n, negatives = len(found.answerable), int((~found.answerable).sum())
         click.echo(f"wrote {gate_features}: {n} rows, {negatives} unanswerable")
         return
-    report = evaluate.run(p, questions, k=k, answers=answers)
+    if out is None:
+        click.echo(reports.format_table(evaluate.run(p, questions, k=k, answers=answers)))
+        return
+    run_options = dict(opts, questions=str(Path(questions_path).resolve()), k=k, answers=answers)
+    run_options.update(as_of_field=as_of_field, limit=limit, every=every, offset=offset)
+    kept = checkpoint.Checkpoint.open(checkpoint.partial_path(out), run_options)
+    if kept.rows:
+        click.echo(f"going on from {kept.path}: {len(kept.rows)} questions done before", err=True)
+    report = evaluate.run(p, questions, k=k, answers=answers, done=kept.rows, on_row=kept.add)
     click.echo(reports.format_table(report))
-    if out:
-        click.echo(f"wrote {_write(lambda: reports.save(report, out, rows=rows), out)}")
+    click.echo(f"wrote {_write(lambda: reports.save(report, out, rows=rows), out)}")
+    kept.remove()
 
 
 def _write(save: Callable[[], Path], where: Path) -> Path:

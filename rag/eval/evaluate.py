@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -81,8 +81,13 @@ def run(
     k: int = 10,
     answers: bool = False,
     progress: bool = True,
+    done: Mapping[str, dict[str, Any]] | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> Report:
     """Search (and with `answers`, ask) every question; score each one and summarise.
+
+    `done`: rows already made, by question id (a checkpoint's), taken as they are;
+    `on_row`: called with each new row as soon as it is made.
 
     Row keys: id, question, as_of, gold_doc_ids, is_impossible, ranked (top-k article ids),
     rank (first gold, 1-based), hit@1, hit@5, hit@10, rr, ndcg@10 (all None when not scored
@@ -91,7 +96,11 @@ def run(
     """
     check_k(k)
     rows: list[dict[str, Any]] = []
+    done = done or {}
     for q in tqdm(questions, desc="eval", unit="q", file=sys.stderr, disable=not progress):
+        if q.id in done:
+            rows.append(done[q.id])
+            continue
         t0 = time.perf_counter()
         hits = searcher.search(q.question, k=k, as_of=q.as_of)
         latency = (time.perf_counter() - t0) * 1000
@@ -122,6 +131,8 @@ def run(
             row["answer_latency_ms"] = round(answer_latency, 3)
             row["ttft_ms"] = None if first is None else round((first - t0) * 1000, 3)
         rows.append(row)
+        if on_row is not None:
+            on_row(row)
     return Report(summarise(rows, k, answers=answers), rows)
 
 

@@ -32,7 +32,7 @@ def format_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
     if isinstance(obj, date):
         return obj.isoformat()
     if isinstance(obj, (set, frozenset, tuple)):
@@ -47,7 +47,7 @@ def save(report: Report, path: str | Path, *, rows: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {**report.summary, "questions": report.rows} if rows else dict(report.summary)
     path.write_text(
-        json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n",
+        json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n",
         encoding="utf-8",
     )
     return path

@@ -166,6 +166,37 @@ def test_eval_builds_from_corpus_scores_and_writes_a_report(tmp_path: Path) -> N
     assert json.loads(out.read_text())["n_total"] == 0  # the one question is in the first half
     bad = runner.invoke(main, [*args, "--every", "0"])
     assert bad.exit_code == 2 and "--every" in bad.output
+    assert not (tmp_path / "report.json.partial.jsonl").exists()  # removed once written
+
+
+@pytest.mark.slow
+def test_eval_goes_on_after_a_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.eval import evaluate, report
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"doc_id": "a", "text": "Tomatoes grow well in warm summers."}))
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "Where do tomatoes grow?", "answers": ["warm"]}))
+    out = tmp_path / "run.json"
+    ix = str(tmp_path / "ix")
+    args = ["eval", "--questions", str(questions), "--corpus", str(corpus), "--index", ix]
+    args += ["--answers", "--out", str(out)]
+
+    def stop(*_: object) -> str:
+        raise KeyboardInterrupt  # stopped after the last question, before the report
+
+    monkeypatch.setattr(report, "format_table", stop)
+    assert CliRunner().invoke(main, args).exit_code != 0 and not out.exists()
+    monkeypatch.undo()
+    monkeypatch.setattr(evaluate, "_answer", stop)  # a question asked again would stop it
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert "run.json.partial.jsonl: 1 questions done before" in again.output
+    assert json.loads(out.read_text())["n_total"] == 1
+    assert not (tmp_path / "run.json.partial.jsonl").exists()
+    (tmp_path / "run.json.partial.jsonl").write_text('{"options": {"k": 3}}\n')
+    other = CliRunner().invoke(main, args)
+    assert other.exit_code == 1 and "holds the rows of a run with other options" in other.output
 
 
 @pytest.mark.parametrize("question", ["?", "the and of is a", "🤔🤔🤔", "???"])

@@ -433,3 +433,58 @@ def test_load_real_news_dev() -> None:
     assert not any(q.is_impossible for q in qs)
     assert qs[0].as_of == date(2022, 6, 16)
     assert min(q.as_of for q in qs if q.as_of) >= date(2022, 6, 1)
+
+
+class StoppingSearcher(FakeSearcher):
+    """Stops (as a killed run would) when asked its `stop_at`th question."""
+
+    def __init__(self, stop_at: int) -> None:
+        super().__init__(HITS, ANSWERS)
+        self.stop_at = stop_at
+
+    def ask(self, question: str, *, as_of: date | None = None) -> Answer:
+        if sum(c[0] == "ask" for c in self.calls) + 1 == self.stop_at:
+            raise KeyboardInterrupt
+        return super().ask(question, as_of=as_of)
+
+
+def test_a_stopped_run_goes_on_from_its_checkpoint(tmp_path: Path) -> None:
+    from rag.eval.checkpoint import Checkpoint, partial_path
+
+    path = partial_path(tmp_path / "run.json")
+    assert path.name == "run.json.partial.jsonl"
+    options = {"questions": "q.jsonl", "k": 10, "answers": True}
+    first = Checkpoint.open(path, options)
+    with pytest.raises(KeyboardInterrupt):
+        run(StoppingSearcher(3), QUESTIONS, answers=True, progress=False, on_row=first.add)
+    with path.open("a") as f:
+        f.write('{"id": "q3", "quest')  # the stop came while a row was being written
+    kept = Checkpoint.open(path, options)
+    assert sorted(kept.rows) == ["q1", "q2"]
+    again = FakeSearcher(HITS, ANSWERS)
+    report = run(again, QUESTIONS, answers=True, progress=False, done=kept.rows, on_row=kept.add)
+    assert [c[1] for c in again.calls if c[0] == "ask"] == ["Q3?", "Q4?", "Q5?"]
+    whole = run(FakeSearcher(HITS, ANSWERS), QUESTIONS, answers=True, progress=False)
+    timed = {k for k in whole.summary if k.endswith("_ms")}
+    assert {k: v for k, v in report.summary.items() if k not in timed} == {
+        k: v for k, v in whole.summary.items() if k not in timed
+    }
+    assert [r["id"] for r in report.rows] == ["q1", "q2", "q3", "q4", "q5"]
+    kept.remove()
+    assert not path.exists()
+
+
+def test_a_checkpoint_of_another_run_is_not_mixed_in(tmp_path: Path) -> None:
+    from rag.eval.checkpoint import Checkpoint
+
+    path = tmp_path / "run.json.partial.jsonl"
+    Checkpoint.open(path, {"k": 10}).add({"id": "q1"})
+    with pytest.raises(
+        InputError,
+        match=r"run\.json\.partial\.jsonl holds the rows of a run "
+        "with other options; run with those options again",
+    ):
+        Checkpoint.open(path, {"k": 5})
+    path.write_text("not json\n")
+    with pytest.raises(InputError, match="cannot use checkpoint .*delete it"):
+        Checkpoint.open(path, {"k": 10})
