@@ -310,12 +310,8 @@ class Answerer:
         self, model: LLM, hits: list[Hit], loaded: Loaded, s: Settings, raw: Answer, base: Answer
     ) -> Iterator[str | Answer]:
         """The LLM's answer as it is written, then checked against the passages (`base`: the
-        extractive answer it falls back to; `raw`: that answer before `_finish`).
-
-        A model that says the passages don't answer, or whose answer answers something else,
-        is overruled by the gate that judged them close enough (`base` is not refused): its
-        refusals after generation were all wrong on MultiHop-RAG dev's odd half (27 of 27).
-        """
+        extractive answer it falls back to, also when the model finds no answer where the gate
+        found the passages close enough; `raw`: that answer before `_finish`)."""
         q, standalone = raw.question, raw.standalone
         text: list[str] = []
         today = s.retrieval.as_of or date.today()
