@@ -39,7 +39,7 @@ ANSWER_CHOICES = [
 COPIED = "answers copied from the articles"
 UNREACHABLE = "The writing model could not be reached, so this answer is copied from the articles."
 NOT_BACKED = "The writing model's answer was not backed by the articles, so it is not shown."
-NO_ANSWER = "The writing model found no answer in these articles, so this one is copied from them."
+NO_ANSWER = "The writing model found no answer in the articles, so this answer is copied from them."
 _NOT_SHOWN = "the model's answer was not backed by the passages"
 
 
