@@ -34,7 +34,6 @@ from rag.types import Answer, Hit
 NO_QUERY = Query()
 DOUBT = 0.5  # a generated answer with no supported claim and a confidence below this: refused
 FALLBACK = "showing the extractive answer instead"  # the end of every note on a fallback
-NO_MODEL_ANSWER = "the model gave no answer from the passages"
 Read = tuple[read_answer.Reading, Gate]  # the reader model's spans, and its calibration
 
 
@@ -273,10 +272,9 @@ class Answerer:
         """The answer as it is written: text pieces (str), then the checked `Answer`, last.
 
         The Answer is authoritative: its text replaces what was streamed (bad citation numbers
-        removed; or, when the LLM fails midway or gives no answer the passages back, the
-        extractive answer with a `note` saying why). Without an LLM only the Answer comes.
-        `history`: earlier (question, answer text) turns; a follow-up is rewritten into
-        `Answer.standalone` before retrieval.
+        removed; or, when the LLM fails midway, the extractive answer with a `note` saying
+        why). Without an LLM only the Answer comes. `history`: earlier (question, answer text)
+        turns; a follow-up is rewritten into `Answer.standalone` before retrieval.
         """
         base_settings = settings or self.settings
         s = query.apply(base_settings)
@@ -310,8 +308,7 @@ class Answerer:
         self, model: LLM, hits: list[Hit], loaded: Loaded, s: Settings, raw: Answer, base: Answer
     ) -> Iterator[str | Answer]:
         """The LLM's answer as it is written, then checked against the passages (`base`: the
-        extractive answer it falls back to, also when the model finds no answer where the gate
-        found the passages close enough; `raw`: that answer before `_finish`)."""
+        extractive answer it falls back to; `raw`: that answer before `_finish`)."""
         q, standalone = raw.question, raw.standalone
         text: list[str] = []
         today = s.retrieval.as_of or date.today()
@@ -341,9 +338,6 @@ class Answerer:
             passages=n,
             llm=model.name,
         )
-        if answer.refused:  # the gate found passages close enough to answer from: show them
-            yield replace(base, note=f"{NO_MODEL_ANSWER}; {FALLBACK}")
-            return
         parts = across.cited(answer, base.parts)  # each part's article as this answer cites it
         answer = replace(answer, standalone=standalone, confidence=base.confidence, parts=parts)
         answer = disagree.check_sides(answer)

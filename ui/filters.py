@@ -13,7 +13,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING
 
-from rag.ask import FALLBACK, NO_MODEL_ANSWER
+from rag.ask import FALLBACK
 from rag.query import Query
 
 from .overview import day
@@ -39,7 +39,6 @@ ANSWER_CHOICES = [
 COPIED = "answers copied from the articles"
 UNREACHABLE = "The writing model could not be reached, so this answer is copied from the articles."
 NOT_BACKED = "The writing model's answer was not backed by the articles, so it is not shown."
-NO_ANSWER = "The writing model found no answer in the articles, so this answer is copied from them."
 _NOT_SHOWN = "the model's answer was not backed by the passages"
 
 
@@ -119,8 +118,6 @@ def reader_note(note: str) -> str:
         return ""
     if FALLBACK in note or _NOT_SHOWN in note:
         log.warning("answer note: %s", note)
-        if NO_MODEL_ANSWER in note:
-            return NO_ANSWER
         return UNREACHABLE if FALLBACK in note else NOT_BACKED
     return note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".")
 
