@@ -50,7 +50,7 @@ class Checkpoint:
             if not lines:
                 file.write(json.dumps(header) + "\n")
                 file.flush()
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as e:
             raise InputError(
                 f"cannot use checkpoint {path} ({e}); delete it or pick another --out"
             ) from None

@@ -485,6 +485,7 @@ def test_a_checkpoint_of_another_run_is_not_mixed_in(tmp_path: Path) -> None:
         "with other options; run with those options again",
     ):
         Checkpoint.open(path, {"k": 5})
-    path.write_text("not json\n")
-    with pytest.raises(InputError, match="cannot use checkpoint .*delete it"):
-        Checkpoint.open(path, {"k": 10})
+    for bad in ("not json\n", '{"options": {"k": 10}}\n["no id"]\n{"id": "q2"}\n'):
+        path.write_text(bad)
+        with pytest.raises(InputError, match="cannot use checkpoint .*delete it"):
+            Checkpoint.open(path, {"k": 10})
