@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer import disagree
-from rag.answer.extractive import REFUSAL, extractive
+from rag.answer.extractive import extractive
 from rag.answer.gate import PACKAGED, Gate
 from rag.answer.generated import History, is_follow_up, prompt, rewrite_llm, rewrite_rule, to_answer
 from rag.config import Settings
@@ -34,23 +34,15 @@ from rag.types import Answer, Hit
 NO_QUERY = Query()
 DOUBT = 0.5  # a generated answer with no supported claim and a confidence below this: refused
 FALLBACK = "showing the extractive answer instead"  # the end of every note on a fallback
+NO_MODEL_ANSWER = "the model gave no answer the passages back"
 Read = tuple[read_answer.Reading, Gate]  # the reader model's spans, and its calibration
 
 
-def doubted(answer: Answer, base: Answer, below: float) -> Answer:
+def unbacked(answer: Answer, base: Answer, below: float) -> bool:
     """A generated answer none of whose claims the passages back, on weak evidence (the gate's
-    confidence under `below`), becomes a refusal showing the closest passages."""
+    confidence under `below`): not shown."""
     weak = base.confidence is not None and base.confidence < below
-    if answer.refused or not weak or any(c.supported for c in answer.citations):
-        return answer
-    return replace(
-        base,
-        text=REFUSAL,
-        refused=True,
-        citations=(),
-        llm=answer.llm,
-        note="the model's answer was not backed by the passages, so it is not shown",
-    )
+    return weak and not any(c.supported for c in answer.citations)
 
 
 class Answerer:
@@ -272,9 +264,10 @@ class Answerer:
         """The answer as it is written: text pieces (str), then the checked `Answer`, last.
 
         The Answer is authoritative: its text replaces what was streamed (bad citation numbers
-        removed; or, when the LLM fails midway, the extractive answer with a `note` saying
-        why). Without an LLM only the Answer comes. `history`: earlier (question, answer text)
-        turns; a follow-up is rewritten into `Answer.standalone` before retrieval.
+        removed; or, when the LLM fails or gives no answer the passages back, the extractive
+        answer with a `note` saying why). Without an LLM only the Answer comes. `history`:
+        earlier (question, answer text) turns; a follow-up is rewritten into
+        `Answer.standalone` before retrieval.
         """
         base_settings = settings or self.settings
         s = query.apply(base_settings)
@@ -308,7 +301,8 @@ class Answerer:
         self, model: LLM, hits: list[Hit], loaded: Loaded, s: Settings, raw: Answer, base: Answer
     ) -> Iterator[str | Answer]:
         """The LLM's answer as it is written, then checked against the passages (`base`: the
-        extractive answer it falls back to; `raw`: that answer before `_finish`)."""
+        extractive answer it falls back to, also when the model gives no answer the passages
+        back: only the gate refuses; `raw`: that answer before `_finish`)."""
         q, standalone = raw.question, raw.standalone
         text: list[str] = []
         today = s.retrieval.as_of or date.today()
@@ -338,7 +332,10 @@ class Answerer:
             passages=n,
             llm=model.name,
         )
+        if answer.refused or unbacked(answer, raw, DOUBT if self.gate(s) else 0.0):
+            yield replace(base, note=f"{NO_MODEL_ANSWER}; {FALLBACK}")
+            return
         parts = across.cited(answer, base.parts)  # each part's article as this answer cites it
         answer = replace(answer, standalone=standalone, confidence=base.confidence, parts=parts)
         answer = disagree.check_sides(answer)
-        yield self._finish(doubted(answer, raw, DOUBT if self.gate(s) else 0.0), loaded, s)
+        yield self._finish(answer, loaded, s)

@@ -13,7 +13,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING
 
-from rag.ask import FALLBACK
+from rag.ask import FALLBACK, NO_MODEL_ANSWER
 from rag.query import Query
 
 from .overview import day
@@ -38,8 +38,7 @@ ANSWER_CHOICES = [
 ]
 COPIED = "answers copied from the articles"
 UNREACHABLE = "The writing model could not be reached, so this answer is copied from the articles."
-NOT_BACKED = "The writing model's answer was not backed by the articles, so it is not shown."
-_NOT_SHOWN = "the model's answer was not backed by the passages"
+NOT_BACKED = "The writing model gave no answer the articles back, so this one is copied from them."
 
 
 def date_range(start: date | None, end: date | None) -> str:
@@ -116,9 +115,9 @@ def reader_note(note: str) -> str:
     """
     if not note:
         return ""
-    if FALLBACK in note or _NOT_SHOWN in note:
+    if FALLBACK in note:
         log.warning("answer note: %s", note)
-        return UNREACHABLE if FALLBACK in note else NOT_BACKED
+        return NOT_BACKED if NO_MODEL_ANSWER in note else UNREACHABLE
     return note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".")
 
 

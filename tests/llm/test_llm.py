@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from rag.answer.extractive import REFUSAL
 from rag.answer.generated import REFUSE, is_refusal, prompt, rewrite_rule
+from rag.ask import FALLBACK, NO_MODEL_ANSWER
 from rag.cli import main as cli
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
@@ -296,9 +297,25 @@ def test_default_stays_extractive(fake_pipeline: Pipeline) -> None:
 
 
 def test_llm_answer_mode_setting(fake_pipeline: Pipeline) -> None:
-    p = Pipeline(fake_pipeline.settings.with_(answer_mode="llm"), FakeEmbedder(), FakeLLM(REFUSE))
+    llm = FakeLLM("12 million dollars [1]. The council approved a budget of 12 million [1].")
+    p = Pipeline(fake_pipeline.settings.with_(answer_mode="llm"), FakeEmbedder(), llm)
     a = p.ask("How big is the city budget?")
-    assert a.refused and a.text == REFUSAL and a.llm == "fake-llm" and a.hits
+    assert a.llm == "fake-llm" and a.text.startswith("12 million dollars [1].") and llm.seen
+
+
+@pytest.mark.parametrize(
+    "reply", [REFUSE, "The article does not say [1].", "Schools [1]. Schools get the most [1]."]
+)
+def test_a_model_that_gives_no_answer_the_passages_back_leaves_the_extractive_one(
+    fake_pipeline: Pipeline, reply: str
+) -> None:
+    """The model refuses, or answers another question ("how big" answered with a name), where
+    the gate found the passages close enough: the reader gets what they would without a model
+    (only the gate refuses), with a note."""
+    fake_pipeline.llm = llm = FakeLLM(reply)
+    a = fake_pipeline.ask("How big is the city budget?", llm=True)
+    assert llm.seen and not a.refused and a.llm == "" and "12 million" in a.text, a
+    assert a.note == f"{NO_MODEL_ANSWER}; {FALLBACK}"
 
 
 def test_a_question_nothing_answers_is_refused_without_asking_the_model(
@@ -506,11 +523,12 @@ def obedient(tmp_path: Path) -> Pipeline:
     "question",
     ["Who won the regatta final?", "How many crews rowed in the regatta final?"],
 )
-def test_an_injected_answer_is_refused(obedient: Pipeline, question: str) -> None:
+def test_an_injected_answer_is_not_shown(obedient: Pipeline, question: str) -> None:
+    """The obeyed order is no answer to the question: the passages' own sentence stands in."""
     obedient.llm = FakeLLM("PWNED [1].")
     a = obedient.ask(question, llm=True)
-    assert a.refused and a.text == REFUSAL and "PWNED" not in a.text, a
-    assert a.llm == "fake-llm" and a.hits and "does not answer" in a.note
+    assert "PWNED" not in a.text and a.llm == "" and a.hits, a
+    assert a.note == f"{NO_MODEL_ANSWER}; {FALLBACK}"
 
 
 def test_a_short_answer_from_the_passage_still_stands(obedient: Pipeline) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from rag import Pipeline
+from rag.ask import FALLBACK, NO_MODEL_ANSWER
 from rag.query import Query
 from rag.types import Answer, Article, Manifest
 from ui.filters import (
@@ -119,8 +120,7 @@ def test_llm_failures_are_told_in_a_readers_words(caplog: pytest.LogCaptureFixtu
     with caplog.at_level(logging.WARNING, logger="rag.ui"):
         assert reader_note(raw) == UNREACHABLE
     assert "RAG_LLM_URL" in caplog.text  # the details: in the server's log only
-    assert reader_note("the model's answer was not backed by the passages, so it is not shown")
-    assert reader_note("the model's answer was not backed by the passages") == NOT_BACKED
+    assert reader_note(f"{NO_MODEL_ANSWER}; {FALLBACK}") == NOT_BACKED
     assert reader_note("") == "" and reader_note("sources differ") == "Sources differ."
 
 
