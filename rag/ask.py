@@ -32,7 +32,7 @@ from rag.search import across, when
 from rag.types import Answer, Hit
 
 NO_QUERY = Query()
-DOUBT = 0.5  # a generated answer with no supported claim and a confidence below this: refused
+DOUBT = 0.5  # a generated answer with no supported claim and a confidence below this: not shown
 FALLBACK = "showing the extractive answer instead"  # the end of every note on a fallback
 NO_MODEL_ANSWER = "the model gave no answer the passages back"
 Read = tuple[read_answer.Reading, Gate]  # the reader model's spans, and its calibration
