@@ -41,7 +41,8 @@ class Recorder(Rescorer):
 
 
 def collect(index: Path, questions: Path, dated: bool) -> list[dict[str, Any]]:
-    """Per answerable question: its half key, feature rows and which candidates are gold."""
+    """Per answerable question: its half key, feature rows, which candidates are gold, and
+    (for bench/reader_rank.py, never written out) its text and hits."""
     p = Pipeline(Settings.load(index_dir=index))
     loaded = p.load()
     recorder = Recorder()
@@ -60,7 +61,8 @@ def collect(index: Path, questions: Path, dated: bool) -> list[dict[str, Any]]:
         docs = articles_in_order(hits)[: len(x)]
         gold = set(q["gold_doc_ids"])
         half = q["week"] if dated else q["gold_doc_ids"][0].split("#")[0]
-        out.append({"half": half, "x": x, "y": np.array([d in gold for d in docs])})
+        y = np.array([d in gold for d in docs])
+        out.append({"half": half, "x": x, "y": y, "question": q["question"], "hits": hits})
     return out
 
 
