@@ -26,8 +26,21 @@ MODEL_FILE = "reader-int8.onnx"
 RECORD = "reader.json"
 
 
+def recipe_of(checkpoint: Path) -> dict[str, Any]:
+    """The training recipe: `checkpoint`'s own `recipe.json` (a final folder), else the one
+    `rag.read.train` wrote beside its `checkpoint-N` folders."""
+    for path in (checkpoint / "recipe.json", checkpoint.parent / "recipe.json"):
+        if path.is_file():
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+    raise click.ClickException(
+        f"{checkpoint}: no recipe.json in it or beside it; export a folder that "
+        "python -m rag.read.train wrote (its final/ or a checkpoint-N in its output)"
+    )
+
+
 def export(checkpoint: Path, out: Path = SHIPPED) -> Path:
     """Export `checkpoint` (a transformers question-answering folder) into `out`; the record."""
+    recipe = recipe_of(checkpoint)
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
@@ -74,7 +87,6 @@ def export(checkpoint: Path, out: Path = SHIPPED) -> Path:
     tmp = out / f".{uuid.uuid4().hex}"
     tokenizer.backend_tokenizer.save(str(tmp))
     os.replace(tmp, out / "tokenizer.json")
-    recipe = json.loads((checkpoint / "recipe.json").read_text(encoding="utf-8"))
     record = {
         "file": MODEL_FILE,
         "sha256": sha256_file(out / MODEL_FILE),
