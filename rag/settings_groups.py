@@ -137,7 +137,7 @@ class AnswerSettings(Group):
     refusal_precision: float = 0.78
     # the reader model (rag/read/, docs/reader-model.md): "shipped" = the one in the package,
     # a path to another export (`python -m rag.read.export`), or "off": answers from sentence
-    # scores and the gate (rag/answer/extractive.py). Off by default: v3 answers more questions
+    # scores and the gate (rag/answer/extractive.py). Off by default: v4 answers more questions
     # right overall, but gets the seed article's "Which countries lead ...?" wrong
     # (docs/reader-model.md, "This version")
     reader: str = "off"

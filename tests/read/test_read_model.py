@@ -152,7 +152,7 @@ def test_the_shipped_reader_finds_the_span(
             "harbour.txt",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="v2 and v3 read 'about 400 residents' as the population (v3: margin 2.7)",
+                reason="v2, v3 and v4 read 'about 400 residents' as the population",
             ),
         ),
     ],
