@@ -105,6 +105,20 @@ def score(rows: list[dict[str, Any]], model: Rescorer | None) -> dict[str, float
     }
 
 
+def cross_check(news: list[dict[str, Any]], squad: list[dict[str, Any]]) -> dict[str, Any]:
+    """Hit@1 / Hit@5 / MRR@10 on each held-out half, before rescoring and after, with a model
+    fitted on the other half ("A->B": fitted on A, scored on B)."""
+    (na, nb), (sa, sb) = halves(news, True), halves(squad, False)
+    report = {}
+    for name, (train, test) in {"A->B": ((na, sa), (nb, sb)), "B->A": ((nb, sb), (na, sa))}.items():
+        m = fit([(train[0], NEWS_WEIGHT), (train[1], 1.0)], "half")
+        report[name] = {
+            kind: {"before": score(rows, None), "after": score(rows, m)}
+            for kind, rows in (("news", test[0]), ("squad", test[1]))
+        }
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--news-index", type=Path, required=True)
@@ -113,14 +127,7 @@ def main() -> None:
     args = ap.parse_args()
     news = collect(args.news_index, EVAL / "news" / "dev.jsonl", dated=True)
     squad = collect(args.squad_index, EVAL / "squad2" / "dev.jsonl", dated=False)
-    (na, nb), (sa, sb) = halves(news, True), halves(squad, False)
-    report: dict[str, Any] = {"news_weight": NEWS_WEIGHT, "C": C, "cross_check": {}}
-    for name, (train, test) in {"A->B": ((na, sa), (nb, sb)), "B->A": ((nb, sb), (na, sa))}.items():
-        m = fit([(train[0], NEWS_WEIGHT), (train[1], 1.0)], "half")
-        report["cross_check"][name] = {
-            "news": {"before": score(test[0], None), "after": score(test[0], m)},
-            "squad": {"before": score(test[1], None), "after": score(test[1], m)},
-        }
+    report = {"news_weight": NEWS_WEIGHT, "C": C, "cross_check": cross_check(news, squad)}
     model = fit(
         [(news, NEWS_WEIGHT), (squad, 1.0)],
         f"news dev ({len(news)} questions, weight {NEWS_WEIGHT:g}) + SQuAD 2.0 dev answerable "

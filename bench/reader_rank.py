@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import EVAL, RESULTS
-from bench.fit_rescore import NEWS_WEIGHT, collect, fit, halves, score
+from bench.fit_rescore import collect, cross_check
 from rag.eval.metrics import articles_in_order
 from rag.read.answer import Reads
 from rag.read.export import SHIPPED
@@ -55,20 +55,6 @@ def with_reader(rows: list[dict[str, Any]], reader: Reads) -> list[dict[str, Any
         extra = reader_columns(r["question"], passages(r["hits"], len(r["x"])), reader)
         out.append({**r, "x": np.hstack([r["x"], extra])})
     return out
-
-
-def cross_check(news: list, squad: list) -> dict[str, Any]:
-    """Hit@1 / Hit@5 / MRR@10 on each held-out half, the model fitted on the other (and the
-    fused ranking's, unscored)."""
-    (na, nb), (sa, sb) = halves(news, True), halves(squad, False)
-    report = {}
-    for name, (train, test) in {"A->B": ((na, sa), (nb, sb)), "B->A": ((nb, sb), (na, sa))}.items():
-        m = fit([(train[0], NEWS_WEIGHT), (train[1], 1.0)], "half")
-        report[name] = {
-            set_: {"fused": score(rows, None), "rescored": score(rows, m)}
-            for set_, rows in (("news", test[0]), ("squad", test[1]))
-        }
-    return report
 
 
 def main() -> None:

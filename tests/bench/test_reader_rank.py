@@ -52,3 +52,23 @@ def test_with_reader_adds_two_columns_per_candidate() -> None:
     out = with_reader(rows, FakeReader())
     assert out[0]["x"].shape == (2, 6)
     assert out[0]["x"][:, 4].tolist() == [1.0, NONE]
+
+
+def test_cross_check_scores_each_half_with_a_model_fitted_on_the_other() -> None:
+    from bench.fit_rescore import cross_check
+
+    rng = np.random.default_rng(5)
+
+    def row(half: str, gold_at: int) -> dict:
+        x = rng.uniform(0, 0.1, (3, 4))  # noise (a constant column has no scale)
+        x[gold_at, 0] = 1.0  # one feature marks the gold candidate
+        return {"half": half, "x": x, "y": np.arange(3) == gold_at}
+
+    news = [row(w, i % 3) for i, w in enumerate(["2026-01", "2026-02"] * 4)]
+    squad = [row(f"Article_{i}", (i + 1) % 3) for i in range(12)]
+    report = cross_check(news, squad)
+    assert set(report) == {"A->B", "B->A"}
+    for half in report.values():
+        for kind in ("news", "squad"):
+            assert half[kind]["after"]["hit@1"] == 1.0
+            assert half[kind]["before"]["hit@1"] < 1.0
