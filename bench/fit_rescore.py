@@ -119,14 +119,24 @@ def cross_check(news: list[dict[str, Any]], squad: list[dict[str, Any]]) -> dict
     return report
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def index_options(ap: argparse.ArgumentParser) -> None:
+    """The two dev indexes a rescoring fit reads (`dev_sets`)."""
     ap.add_argument("--news-index", type=Path, required=True)
     ap.add_argument("--squad-index", type=Path, required=True)
+
+
+def dev_sets(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`collect` on news dev (as of each question's date) and on SQuAD 2.0 dev."""
+    news = collect(args.news_index, EVAL / "news" / "dev.jsonl", dated=True)
+    return news, collect(args.squad_index, EVAL / "squad2" / "dev.jsonl", dated=False)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    index_options(ap)
     ap.add_argument("--out", type=Path, default=PACKAGED)
     args = ap.parse_args()
-    news = collect(args.news_index, EVAL / "news" / "dev.jsonl", dated=True)
-    squad = collect(args.squad_index, EVAL / "squad2" / "dev.jsonl", dated=False)
+    news, squad = dev_sets(args)
     report = {"news_weight": NEWS_WEIGHT, "C": C, "cross_check": cross_check(news, squad)}
     model = fit(
         [(news, NEWS_WEIGHT), (squad, 1.0)],

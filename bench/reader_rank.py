@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import EVAL, RESULTS
-from bench.fit_rescore import collect, cross_check
+from bench.common import RESULTS
+from bench.fit_rescore import cross_check, dev_sets, index_options
 from rag.eval.metrics import articles_in_order
 from rag.read.answer import Reads
 from rag.read.export import SHIPPED
@@ -61,13 +61,11 @@ def main() -> None:
     from rag.read.model import ReaderModel
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--news-index", type=Path, required=True)
-    ap.add_argument("--squad-index", type=Path, required=True)
+    index_options(ap)
     ap.add_argument("--model", type=Path, default=SHIPPED)
     ap.add_argument("--out", type=Path, default=RESULTS / "reader_rank.json")
     args = ap.parse_args()
-    news = collect(args.news_index, EVAL / "news" / "dev.jsonl", dated=True)
-    squad = collect(args.squad_index, EVAL / "squad2" / "dev.jsonl", dated=False)
+    news, squad = dev_sets(args)
     reader = ReaderModel(args.model)
     report = {
         "model": str(args.model),
