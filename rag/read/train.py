@@ -199,6 +199,7 @@ def train(data: Path, out: Path, recipe: Recipe, save_every: int = 50) -> Path:
 @click.option("--save-every", default=50, show_default=True, help="steps between checkpoints")
 @click.option("--freeze-layers", default=Recipe.freeze_layers, show_default=True)
 @click.option("--init", default="", help="start from a trained reader's folder (continue training)")
+@click.option("--seed", default=Recipe.seed, show_default=True, help="question and window order")
 def main(
     data: Path,
     out: Path,
@@ -210,6 +211,7 @@ def main(
     save_every: int,
     freeze_layers: int,
     init: str,
+    seed: int,
 ) -> None:
     """Fine-tune the reader on SQuAD 2.0 train (resumes from OUT's last checkpoint)."""
     if not data.exists():
@@ -222,6 +224,7 @@ def main(
         lr=lr,
         freeze_layers=freeze_layers,
         init=init,
+        seed=seed,
     )
     final = train(data, out, recipe, save_every)
     click.echo(f"trained: {final}")
