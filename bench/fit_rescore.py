@@ -100,7 +100,7 @@ def score(rows: list[dict[str, Any]], model: Rescorer | None) -> dict[str, float
     return {
         "n": n,
         "hit@1": round(sum(k == 1 for k in ranks) / n, 3),
-        "hit@5": round(sum(bool(k) and k <= 5 for k in ranks) / n, 3),
+        "hit@5": round(sum(k is not None and k <= 5 for k in ranks) / n, 3),
         "mrr@10": round(sum(1 / k for k in ranks if k and k <= 10) / n, 3),
     }
 
